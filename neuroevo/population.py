@@ -1,0 +1,209 @@
+"""Population: a network, a strategy, a seeded generator and the evolution loop."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from neuroevo._checks import check_float, check_int
+from neuroevo.io.checkpoint import read_npz, write_npz_atomic
+from neuroevo.network.spec import NetworkSpec, as_spec
+from neuroevo.simulators.base import Simulator
+from neuroevo.strategies import STRATEGIES, make_strategy, strategy_name
+from neuroevo.strategies.base import Strategy, state_from_arrays, state_to_arrays
+from neuroevo.strategies.shaping import fitness_stats
+
+
+class History:
+    """Per-generation records. ``history["fitness_max"]`` is a float64 array over generations.
+
+    Each row holds ``generation``, ``evaluations``, ``time_s`` (wall time of the generation),
+    the fitness summary (``fitness_max``, ``fitness_mean``, ``fitness_p10`` ... ``fitness_p90``,
+    ``nonfinite``), ``best_so_far`` and the strategy's own metrics.
+    """
+
+    def __init__(self, rows: list[dict] | None = None):
+        self.rows: list[dict] = list(rows or [])
+
+    def append(self, row: dict) -> None:
+        self.rows.append(dict(row))
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        if not self.rows or key not in self.rows[-1]:
+            known = sorted(self.rows[-1]) if self.rows else []
+            raise KeyError(f"no column {key!r} in the history; columns: {known}")
+        return np.array([r.get(key, np.nan) for r in self.rows], dtype=np.float64)
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.rows[-1]) if self.rows else []
+
+    def __repr__(self) -> str:
+        if not self.rows:
+            return "History(0 generations)"
+        return f"History({len(self)} generations, best {self.rows[-1]['best_so_far']:.6g})"
+
+
+class Population:
+    """A population of flat-genome networks evolved by one strategy.
+
+    Args:
+        network: a :class:`NetworkSpec` or a layer list such as ``[7, 8, 4, 1]`` (sigmoid).
+        strategy: a registry name (``"rank_ga"``, ...), a Strategy class or instance.
+        seed: seed of the run's single ``np.random.Generator``.
+        x0: starting point of the search, float64 ``(D,)``; zeros when None.
+        **settings: fields of the strategy's Config, e.g. ``population_size=50, rate=0.1``.
+
+    Example:
+        >>> pop = Population([7, 8, 4, 1], "rank_ga", seed=1, population_size=50)
+        >>> history = pop.evolve(TrackSimulator(seed_training_track()), generations=120)
+        >>> pop.best_genome.shape
+        (105,)
+    """
+
+    def __init__(self, network, strategy: str | type | Strategy = "rank_ga", *, seed: int = 0,
+                 x0=None, **settings):
+        self.network: NetworkSpec = as_spec(network)
+        self.strategy: Strategy = make_strategy(strategy, self.network.num_params, **settings)
+        self.seed = check_int("seed", seed, minimum=0, owner="Population")
+        self.rng = np.random.default_rng(self.seed)
+        self.state = self.strategy.init(x0)
+        self.generation = 0
+        self.evaluations = 0
+        self.history = History()
+        self.best_genome: np.ndarray | None = None
+        self.best_fitness = -math.inf
+        self.genomes: np.ndarray | None = None   # last evaluated generation (P, D)
+        self.fitness: np.ndarray | None = None   # its fitness (P,), as the simulator returned it
+
+    @property
+    def population_size(self) -> int:
+        return self.strategy.population_size
+
+    def step(self, simulator: Simulator) -> dict:
+        """Run one generation (ask, evaluate, tell) and return its history row."""
+        t0 = time.perf_counter()
+        genomes, state = self.strategy.ask(self.state, self.rng)
+        fitness = simulator.evaluate(genomes, self.network, self.rng)
+        self.state, metrics = self.strategy.tell(state, genomes, fitness)
+        self.generation += 1
+        self.evaluations += genomes.shape[0]
+        self.genomes, self.fitness = genomes, fitness
+        finite = np.isfinite(fitness)
+        if finite.any():
+            i = int(np.argmax(np.where(finite, fitness, -np.inf)))
+            if fitness[i] > self.best_fitness:
+                self.best_fitness = float(fitness[i])
+                self.best_genome = genomes[i].copy()
+        row = {"generation": self.generation, "evaluations": self.evaluations,
+               "time_s": time.perf_counter() - t0}
+        row |= fitness_stats(fitness)
+        row |= {k: float(v) for k, v in metrics.items() if k not in row}
+        row["best_so_far"] = self.best_fitness
+        self.history.append(row)
+        return row
+
+    def evolve(self, simulator: Simulator, generations: int, *, target: float | None = None,
+               progress: bool | None = None, callback: Callable[[Population, dict], bool | None] | None = None,
+               ) -> History:
+        """Run up to ``generations`` more generations.
+
+        Args:
+            simulator: scores the population (see :class:`neuroevo.Simulator`).
+            generations: how many generations to run at most.
+            target: stop as soon as a generation's best fitness is ``>= target``.
+            progress: show a progress bar; None shows it when stderr is a terminal.
+            callback: called as ``callback(population, row)`` after each generation; returning
+                True stops the run.
+
+        Returns:
+            The full :class:`History` (earlier generations included).
+        """
+        generations = check_int("generations", generations, minimum=0, owner="Population.evolve")
+        if target is not None:
+            target = check_float("target", target, owner="Population.evolve")
+        if not isinstance(simulator, Simulator):
+            raise TypeError(f"simulator must be a neuroevo Simulator; got {type(simulator).__name__}")
+        simulator.check_network(self.network)
+        show = sys.stderr.isatty() if progress is None else bool(progress)
+        bar = None
+        if show:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=generations, desc="evolving", unit="gen", leave=False)
+        try:
+            for _ in range(generations):
+                row = self.step(simulator)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(best=f"{row['best_so_far']:.4g}", mean=f"{row['fitness_mean']:.4g}")
+                if callback is not None and callback(self, row):
+                    break
+                if target is not None and row["fitness_max"] >= target:
+                    break
+        finally:
+            if bar is not None:
+                bar.close()
+        return self.history
+
+    def ask_next(self) -> np.ndarray:
+        """The genomes the next generation would evaluate, without advancing the run (for tests)."""
+        rng = np.random.Generator(type(self.rng.bit_generator)())
+        rng.bit_generator.state = self.rng.bit_generator.state
+        return self.strategy.ask(self.state, rng)[0]
+
+    # -- checkpoints -------------------------------------------------------------------------
+    def save(self, path) -> Path:
+        """Write a checkpoint (``.npz``); :meth:`load` resumes it exactly."""
+        arrays, scalars = state_to_arrays(self.state)
+        arrays = {f"state__{k}": v for k, v in arrays.items()}
+        if self.best_genome is not None:
+            arrays["best_genome"] = self.best_genome
+        meta = {
+            "network": self.network.to_dict(),
+            "strategy": strategy_name(self.strategy),
+            "strategy_config": asdict(self.strategy.config),
+            "state_scalars": scalars,
+            "seed": self.seed,
+            "rng_state": self.rng.bit_generator.state,
+            "generation": self.generation,
+            "evaluations": self.evaluations,
+            "best_fitness": self.best_fitness,
+            "history": self.history.rows,
+        }
+        return write_npz_atomic(path, arrays, meta)
+
+    @classmethod
+    def load(cls, path) -> Population:
+        """Rebuild a population from :meth:`save`; its next generation equals the unbroken run's."""
+        arrays, meta = read_npz(path)
+        name = meta["strategy"]
+        if name not in STRATEGIES:
+            raise ValueError(f"checkpoint uses strategy {name!r}, which is not registered; "
+                             f"known: {sorted(STRATEGIES)}")
+        strategy_cls = STRATEGIES[name]
+        pop = cls(NetworkSpec.from_dict(meta["network"]),
+                  strategy_cls(strategy_cls.Config(**meta["strategy_config"]),
+                               num_params=NetworkSpec.from_dict(meta["network"]).num_params),
+                  seed=meta["seed"])
+        state_arrays = {k.removeprefix("state__"): v for k, v in arrays.items() if k.startswith("state__")}
+        pop.state = state_from_arrays(strategy_cls.State, state_arrays, meta["state_scalars"])
+        pop.rng.bit_generator.state = meta["rng_state"]
+        pop.generation = meta["generation"]
+        pop.evaluations = meta["evaluations"]
+        pop.best_fitness = meta["best_fitness"]
+        pop.best_genome = arrays.get("best_genome")
+        pop.history = History(meta["history"])
+        return pop
+
+    def __repr__(self) -> str:
+        return (f"Population({self.network!r}, {type(self.strategy).__name__}, "
+                f"population_size={self.population_size}, generation={self.generation})")
