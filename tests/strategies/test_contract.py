@@ -1,0 +1,167 @@
+"""The ask/tell contract, checked for every registered strategy with no special cases by name."""
+
+import re
+from dataclasses import fields
+
+import numpy as np
+import pytest
+
+from neuroevo.strategies import STRATEGIES, make_strategy
+from neuroevo.strategies.base import state_from_arrays, state_to_arrays
+
+NAMES = sorted(STRATEGIES)
+D = 6
+
+
+def build(name, population_size=8):
+    cls = STRATEGIES[name]
+    return cls(cls.Config(population_size=population_size), num_params=D)
+
+
+def sphere(genomes):
+    return -np.sum((genomes - 0.5) ** 2, axis=1)
+
+
+def freeze(state):
+    for f in fields(state):
+        v = getattr(state, f.name)
+        if isinstance(v, np.ndarray):
+            v.setflags(write=False)
+    return state
+
+
+def run(strategy, generations, seed=0, transform=lambda f: f):
+    rng = np.random.default_rng(seed)
+    state = strategy.init(np.full(D, 0.1))
+    asked = []
+    for _ in range(generations):
+        genomes, state = strategy.ask(freeze(state), rng)
+        asked.append(genomes.copy())
+        state, _ = strategy.tell(freeze(state), genomes, transform(sphere(genomes)))
+    return asked, state
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_ask_tell_contract(name):
+    strategy = build(name)
+    state = strategy.init(np.zeros(D))
+    genomes, state = strategy.ask(state, np.random.default_rng(0))
+    assert genomes.shape == (8, D) and genomes.dtype == np.float64 and np.all(np.isfinite(genomes))
+    state, metrics = strategy.tell(state, genomes, sphere(genomes))
+    assert state.generation == 1
+    assert strategy.mean(state).shape == (D,)
+    assert metrics["fitness_max"] == pytest.approx(sphere(genomes).max())
+    assert all(isinstance(v, (int, float)) and np.isfinite(v) for v in metrics.values())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_default_config_is_usable(name):
+    strategy = STRATEGIES[name](num_params=D)
+    genomes, state = strategy.ask(strategy.init(), np.random.default_rng(0))
+    assert genomes.shape == (strategy.population_size, D)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_state_is_never_written_in_place(name):
+    asked, state = run(build(name), 4)       # freeze() makes every in-place write raise
+    assert state.generation == 4 and len(asked) == 4
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_same_seed_same_genomes(name):
+    a, _ = run(build(name), 4, seed=3)
+    b, _ = run(build(name), 4, seed=3)
+    c, _ = run(build(name), 4, seed=4)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not np.array_equal(a[-1], c[-1])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_invariant_to_strictly_increasing_fitness_transforms(name):
+    a, _ = run(build(name), 5, seed=1)
+    b, _ = run(build(name), 5, seed=1, transform=lambda f: np.exp(f / 3.0) * 7.0 - 2.0)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_non_finite_fitness_is_ranked_last_and_never_reaches_the_state(name):
+    strategy = build(name)
+    rng = np.random.default_rng(5)
+    state = strategy.init(np.zeros(D))
+    for gen in range(4):
+        genomes, state = strategy.ask(state, rng)
+        fitness = sphere(genomes)
+        fitness[gen % 8] = np.nan
+        fitness[(gen + 3) % 8] = np.inf
+        fitness[(gen + 5) % 8] = -np.inf
+        state, metrics = strategy.tell(state, genomes, fitness)
+        assert metrics["nonfinite"] == 3
+        for f in fields(state):
+            v = getattr(state, f.name)
+            if isinstance(v, np.ndarray) and v.dtype.kind == "f":
+                assert np.all(np.isfinite(v) | (v == -np.inf)), f.name
+    genomes, _ = strategy.ask(state, rng)
+    assert np.all(np.isfinite(genomes))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_all_nan_generation_does_not_break_the_run(name):
+    strategy = build(name)
+    rng = np.random.default_rng(0)
+    genomes, state = strategy.ask(strategy.init(np.zeros(D)), rng)
+    state, _ = strategy.tell(state, genomes, np.full(8, np.nan))
+    genomes, state = strategy.ask(state, rng)
+    assert np.all(np.isfinite(genomes))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_state_round_trips_and_resumes_exactly(name):
+    strategy = build(name)
+    _, state = run(strategy, 3, seed=2)
+    arrays, scalars = state_to_arrays(state)
+    restored = state_from_arrays(type(state), {k: v.copy() for k, v in arrays.items()}, scalars)
+    a, _ = strategy.ask(state, np.random.default_rng(9))
+    b, _ = strategy.ask(restored, np.random.default_rng(9))
+    assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_wrong_fitness_and_genome_shapes_are_rejected(name):
+    strategy = build(name)
+    genomes, state = strategy.ask(strategy.init(), np.random.default_rng(0))
+    with pytest.raises(ValueError, match=re.escape("fitness must have shape (8,), one value per genome "
+                                                   "from ask(); got (7,)")):
+        strategy.tell(state, genomes, np.zeros(7))
+    with pytest.raises(ValueError, match=re.escape(f"genomes must have {D} columns")):
+        strategy.tell(state, genomes[:, :-1], np.zeros(8))
+    with pytest.raises(ValueError, match=re.escape(f"must have shape (8, {D}), the array ask() returned; "
+                                                   f"got (7, {D})")):
+        strategy.tell(state, genomes[:-1], np.zeros(8))
+    with pytest.raises(TypeError, match=re.escape("fitness must be numeric")):
+        strategy.tell(state, genomes, np.array(["a"] * 8))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_population_below_the_minimum_is_rejected(name):
+    cls = STRATEGIES[name]
+    with pytest.raises(ValueError, match=r"population_size must be >= \d+; got 1"):
+        cls(cls.Config(population_size=1), num_params=D)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_x0_is_checked(name):
+    strategy = build(name)
+    with pytest.raises(ValueError, match=re.escape(f"x0 must have shape ({D},); got (3,)")):
+        strategy.init(np.zeros(3))
+
+
+def test_make_strategy_errors():
+    with pytest.raises(ValueError, match=re.escape("unknown strategy 'cma'; choose one of")):
+        make_strategy("cma", 5)
+    with pytest.raises(TypeError, match=re.escape("strategy must be a name from")):
+        make_strategy(3, 5)
+    built = make_strategy("rank_ga", 5)
+    with pytest.raises(ValueError, match=re.escape("strategy was built for num_params=5 but the network has 7")):
+        make_strategy(built, 7)
+    with pytest.raises(TypeError, match=re.escape("cannot be applied to an existing")):
+        make_strategy(built, 5, rate=0.2)
