@@ -1,0 +1,111 @@
+"""Multi-seed racing suite: how reliably does a strategy train a driver that generalizes?
+
+For each strategy and seed it runs the racing experiment (``tracks.experiment.run_race``)
+and records whether the best genome completes the training track, how many of the final best
+20 complete the unseen 4000-step test track, the generation of first completion and the
+wall time. Results go to ``benchmarks/results/race_<name>.json``.
+
+    python benchmarks/suites/race_seeds.py --preset seed         # the reference post's settings
+    python benchmarks/suites/race_seeds.py --preset defaults     # `neuroevo race` defaults
+    python benchmarks/suites/race_seeds.py --preset strategies   # every registered strategy
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from neuroevo.strategies import STRATEGIES
+from tracks.experiment import RACE_STRATEGY_DEFAULTS, RaceConfig, run_race
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+
+#: The reference post: population 50, [7,8,4,1] sigmoid, rate 0.1, scale 5, no elitism,
+#: 120 generations, no early stop.
+SEED_SETTINGS = {"population_size": 50, "rate": 0.1, "scale": 5.0, "elitism": 0}
+
+
+def run_one(strategy: str, seed: int, race: dict, settings: dict) -> dict:
+    config = RaceConfig(strategy=strategy, seed=seed, plots=False, progress=False, **race)
+    result = run_race(config, settings, write=False)
+    return result.summary()
+
+
+def summarize(rows: list[dict]) -> dict:
+    train = np.array([r["train_completed"] for r in rows])
+    test = np.array([r["test_completed"] for r in rows])
+    both = train & (test == np.array([r["top"] for r in rows]))
+    done_at = [r["completed_at"] for r in rows if r["completed_at"] is not None]
+    return {
+        "runs": len(rows),
+        "train_completed": int(train.sum()),
+        "test_top_completed_median": float(np.median(test)),
+        "test_top_completed_min": int(test.min()),
+        "train_and_all_top_test": int(both.sum()),
+        "train_and_best_test": int(sum(r["train_completed"] and r["test_completed"] >= 1 for r in rows)),
+        "completed_at_median": float(np.median(done_at)) if done_at else None,
+        "wall_time_median_s": float(np.median([r["wall_time_s"] for r in rows])),
+        "generations_median": float(np.median([r["generations"] for r in rows])),
+    }
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--preset", choices=["seed", "defaults", "strategies"], required=True)
+    ap.add_argument("--seeds", type=int, default=20, help="number of seeds, 0..N-1")
+    ap.add_argument("--strategies", default=",".join(sorted(STRATEGIES)),
+                    help="comma-separated strategy names (preset strategies)")
+    ap.add_argument("--generations", type=int, default=None, help="override the generation budget")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a strategy setting, e.g. --set rate=0.2 (repeatable)")
+    ap.add_argument("--out", default=None, help="result file name (default: race_<preset>.json)")
+    args = ap.parse_args(argv)
+
+    overrides = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        overrides[key] = json.loads(value)
+
+    plans = []
+    if args.preset == "seed":
+        plans.append(("rank_ga", {"generations": 120, "extra_generations": -1}, SEED_SETTINGS | overrides))
+    elif args.preset == "defaults":
+        race = {} if args.generations is None else {"generations": args.generations}
+        plans.append(("rank_ga", race, RACE_STRATEGY_DEFAULTS["rank_ga"] | overrides))
+    else:
+        for name in args.strategies.split(","):
+            race = {"generations": args.generations or 300, "extra_generations": 0}
+            plans.append((name, race, overrides))
+    if args.generations is not None:
+        for _, race, _ in plans:
+            race["generations"] = args.generations
+
+    report = {"preset": args.preset, "machine": platform.processor() or platform.machine(),
+              "started": time.strftime("%Y-%m-%d %H:%M:%S"), "results": {}}
+    run_one(plans[0][0], 0, plans[0][1] | {"generations": 1}, plans[0][2])      # warm up the JIT
+    for name, race, settings in plans:
+        rows = []
+        for seed in range(args.seeds):
+            rows.append(run_one(name, seed, race, settings))
+            r = rows[-1]
+            print(f"{name:12s} seed {seed:2d}: train {r['best_train_score']:4d}/{r['train_max']} "
+                  f"test {r['test_completed']:2d}/{r['top']} at gen {r['completed_at']} "
+                  f"({r['generations']} gens, {r['wall_time_s']:.2f} s)", flush=True)
+        summary = summarize(rows)
+        report["results"][name] = {"race": asdict(RaceConfig(strategy=name, **race)),
+                                   "settings": settings, "summary": summary, "runs": rows}
+        print(name, json.dumps(summary), flush=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / (args.out or f"race_{args.preset}.json")
+    out.write_text(json.dumps(report, indent=1) + "\n")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,267 @@
+"""The racing experiment: train a driver on a track, then test the best drivers on an unseen one.
+
+This is what ``neuroevo race`` runs. :class:`RaceConfig` holds the experiment's settings;
+the strategy's own settings come from its Config, with per-strategy defaults for this task
+in :data:`RACE_STRATEGY_DEFAULTS`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from neuroevo import NetworkSpec, Population
+from neuroevo._checks import check_choice, check_int
+from neuroevo.io.runlog import RunLog, make_run_dir, write_json
+from neuroevo.network.spec import ACTIVATION_CODES
+from neuroevo.strategies import STRATEGIES
+from tracks.generate import Track, random_track, seed_test_track, seed_training_track
+from tracks.sim import DEFAULT_SENSORS, TrackSimulator
+
+#: Settings of each strategy for this task, measured over 20 seeds (see README, "Defaults").
+#: Fields not named here keep the strategy's own Config defaults.
+RACE_STRATEGY_DEFAULTS: dict[str, dict] = {
+    "rank_ga": {"population_size": 50, "elitism": 2, "rate": 0.1, "scale": 5.0},
+}
+
+
+@dataclass(frozen=True)
+class RaceConfig:
+    """Settings of one racing run."""
+
+    strategy: str = "rank_ga"              # evolution strategy (see `neuroevo strategies`)
+    generations: int = 120                 # generations at most
+    seed: int = 0                          # seed of the run's random generator
+    layers: tuple[int, ...] = (7, 8, 4, 1)  # layer sizes; the first must be 1 + 2 * (number of sensors)
+    activation: str = "sigmoid"            # activation of every layer: identity, sigmoid, tanh, relu
+    sensors: tuple[int, ...] = DEFAULT_SENSORS  # look-ahead offsets of the barrier sensors, in steps
+    track: int = -1                        # training track: -1 for the 400-step reference track, else the seed of a procedural 1000-step track
+    test_seed: int = 0                     # seed of the unseen 4000-step test track
+    extra_generations: int = 20            # after the best genome first completes the training track, run this many more, then stop (-1: never stop early)
+    top: int = 20                          # how many of the final best genomes are tested and plotted
+    out: str = "runs"                      # folder that receives the run folder
+    plots: bool = True                     # write the figures into the run folder
+    progress: bool = True                  # show a progress bar on a terminal
+
+    def __post_init__(self) -> None:
+        owner = "RaceConfig"
+        check_choice("strategy", self.strategy, STRATEGIES, owner=owner)
+        check_int("generations", self.generations, minimum=1, owner=owner)
+        check_int("seed", self.seed, minimum=0, owner=owner)
+        check_int("track", self.track, minimum=-1, owner=owner)
+        check_int("test_seed", self.test_seed, minimum=0, owner=owner)
+        check_int("extra_generations", self.extra_generations, minimum=-1, owner=owner)
+        check_int("top", self.top, minimum=1, owner=owner)
+        check_choice("activation", self.activation, ACTIVATION_CODES, owner=owner)
+        want = 1 + 2 * len(self.sensors)
+        if len(self.layers) < 2 or self.layers[0] != want or self.layers[-1] != 1:
+            raise ValueError(f"{owner}: layers must start with {want} inputs (velocity + 2 per sensor for "
+                             f"{len(self.sensors)} sensors) and end with 1 output; got {list(self.layers)}. "
+                             f"Try layers=({want}, 8, 4, 1)")
+
+
+@dataclass
+class RaceResult:
+    """What a racing run produced."""
+
+    config: RaceConfig
+    population: Population
+    train_track: Track
+    test_track: Track
+    train_max: int                  # highest score on the training track
+    best_train_score: int           # the best genome's score on the training track
+    top_genomes: np.ndarray         # (top, D) the final best genomes, best first
+    top_train_scores: np.ndarray    # (top,) their training scores
+    top_test_scores: np.ndarray     # (top,) their scores on the unseen test track
+    test_max: int
+    wall_time_s: float
+    first_generation_s: float       # includes compiling the kernels on a cold cache
+    completed_at: int | None        # generation at which the best genome first completed the track
+    run_dir: Path | None = None
+    strategy_settings: dict = field(default_factory=dict)
+
+    @property
+    def train_completed(self) -> bool:
+        return self.best_train_score >= self.train_max
+
+    @property
+    def test_completed(self) -> int:
+        return int(np.sum(self.top_test_scores >= self.test_max))
+
+    def summary(self) -> dict:
+        return {
+            "strategy": self.config.strategy,
+            "seed": self.config.seed,
+            "generations": self.population.generation,
+            "evaluations": self.population.evaluations,
+            "completed_at": self.completed_at,
+            "best_train_score": self.best_train_score,
+            "train_max": self.train_max,
+            "train_completed": self.train_completed,
+            "top": len(self.top_test_scores),
+            "test_completed": self.test_completed,
+            "test_max": self.test_max,
+            "test_median_score": float(np.median(self.top_test_scores)),
+            "wall_time_s": round(self.wall_time_s, 3),
+            "first_generation_s": round(self.first_generation_s, 3),
+        }
+
+    def report(self) -> str:
+        s = self.summary()
+        net = f"{list(self.config.layers)} {self.config.activation}"
+        done = "completed" if s["train_completed"] else "not completed"
+        lines = [
+            f"neuroevo race: {s['strategy']}, network {net}, population "
+            f"{self.population.population_size}, seed {s['seed']}",
+            f"  generations   {s['generations']}"
+            + (f" (best genome completed the track at generation {s['completed_at']})"
+               if s["completed_at"] else ""),
+            f"  best score    {s['best_train_score']} / {s['train_max']} on the training track ({done})",
+            f"  test track    {s['test_completed']} of the best {s['top']} complete the unseen "
+            f"{self.test_track.length}-step track (median score {s['test_median_score']:.0f} / {s['test_max']})",
+            f"  wall time     {s['wall_time_s']:.2f} s (first generation {s['first_generation_s']:.2f} s, "
+            f"includes compiling)",
+        ]
+        if self.run_dir is not None:
+            lines.append(f"  run folder    {self.run_dir}")
+        return "\n".join(lines)
+
+
+def training_track(config: RaceConfig) -> Track:
+    if config.track < 0:
+        return seed_training_track()
+    return random_track(config.track, length=1000)
+
+
+def run_race(config: RaceConfig, strategy_settings: dict | None = None, *, write: bool = True) -> RaceResult:
+    """Train on the training track, then test the best ``config.top`` genomes on the unseen track.
+
+    Args:
+        config: the experiment's settings.
+        strategy_settings: fields of the strategy's Config; defaults come from
+            :data:`RACE_STRATEGY_DEFAULTS` and then the Config itself.
+        write: write the run folder (config, metrics, checkpoint, best genome, plots).
+    """
+    t_start = time.perf_counter()
+    settings = dict(RACE_STRATEGY_DEFAULTS.get(config.strategy, {})) | dict(strategy_settings or {})
+    spec = NetworkSpec(list(config.layers), activation=config.activation)
+    train = training_track(config)
+    test = seed_test_track(config.test_seed)
+    sim = TrackSimulator(train, sensors=config.sensors)       # validates sensors against the track
+    test_sim = TrackSimulator(test, sensors=config.sensors)
+    pop = Population(spec, config.strategy, seed=config.seed, **settings)
+    if config.top > pop.population_size:
+        raise ValueError(f"RaceConfig: top must be <= population_size ({pop.population_size}); "
+                         f"got {config.top}")
+
+    run_dir = log = None
+    if write:
+        run_dir = make_run_dir(config.out, "race", config.strategy, config.seed)
+        write_json(run_dir / "config.json", {"race": asdict(config), "strategy_settings": settings,
+                                            "network": spec.to_dict()})
+        log = RunLog(run_dir)
+
+    state = {"completed_at": None, "first": None}
+
+    def on_generation(p: Population, row: dict) -> bool:
+        if state["first"] is None:
+            state["first"] = row["time_s"]
+        if log is not None:
+            log.append(row)
+        if state["completed_at"] is None and row["fitness_max"] >= sim.max_score:
+            state["completed_at"] = row["generation"]
+        done_at = state["completed_at"]
+        return (done_at is not None and config.extra_generations >= 0
+                and row["generation"] >= done_at + config.extra_generations)
+
+    pop.evolve(sim, config.generations, callback=on_generation, progress=None if config.progress else False)
+
+    order = np.argsort(-pop.fitness, kind="stable")[:config.top]
+    top = pop.genomes[order]
+    top_train = sim.scores(top, spec)
+    top_test = test_sim.scores(top, spec)
+    best_train = int(sim.scores(pop.best_genome[None], spec)[0])
+    result = RaceResult(config, pop, train, test, sim.max_score, best_train, top, top_train, top_test,
+                        test_sim.max_score, 0.0, state["first"] or 0.0, state["completed_at"], run_dir,
+                        settings)
+    if write:
+        _write_outputs(result, spec)
+    result.wall_time_s = time.perf_counter() - t_start
+    if write:
+        write_json(run_dir / "summary.json", result.summary())
+    return result
+
+
+def _write_outputs(result: RaceResult, spec: NetworkSpec) -> None:
+    run_dir = result.run_dir
+    pop = result.population
+    np.save(run_dir / "best_genome.npy", pop.best_genome)
+    np.save(run_dir / "top_genomes.npy", result.top_genomes)
+    (run_dir / "checkpoints").mkdir(exist_ok=True)
+    pop.save(run_dir / "checkpoints" / "last.npz")
+    if not result.config.plots:
+        return
+    from neuroevo.plots import plot_history
+    from tracks.render import plot_paths
+
+    plots = run_dir / "plots"
+    plots.mkdir(exist_ok=True)
+    plot_history(pop.history, plots / "fitness.png", max_fitness=result.train_max,
+                 title=f"{result.config.strategy}: best and mean score per generation")
+    plot_paths(result.top_genomes, spec, result.train_track, plots / "train_track.png",
+               title=f"training track: best {len(result.top_genomes)} drivers")
+    plot_paths(result.top_genomes, spec, result.test_track, plots / "test_track.png",
+               title=f"unseen test track: {result.test_completed} of {len(result.top_genomes)} complete it")
+    import matplotlib.pyplot as plt
+    plt.close("all")
+
+
+def resume_race(run_dir: str | Path, generations: int) -> RaceResult:
+    """Continue the run in ``run_dir`` for ``generations`` more, from its last checkpoint.
+
+    The continued run is exactly the run that was never stopped; metrics are appended and the
+    best genome, checkpoint, plots and summary are rewritten.
+    """
+    import json
+
+    generations = check_int("generations", generations, minimum=1, owner="resume")
+    run_dir = Path(run_dir)
+    checkpoint = run_dir / "checkpoints" / "last.npz"
+    config_path = run_dir / "config.json"
+    if not (checkpoint.is_file() and config_path.is_file()):
+        raise ValueError(f"{str(run_dir)!r} is not a race run folder: expected config.json and "
+                         f"checkpoints/last.npz in it")
+    t_start = time.perf_counter()
+    saved = json.loads(config_path.read_text())
+    race = saved["race"]
+    config = RaceConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in race.items()})
+    pop = Population.load(checkpoint)
+    spec = pop.network
+    train, test = training_track(config), seed_test_track(config.test_seed)
+    sim = TrackSimulator(train, sensors=config.sensors)
+    test_sim = TrackSimulator(test, sensors=config.sensors)
+    log = RunLog(run_dir)
+    first = {}
+
+    def on_generation(p: Population, row: dict) -> None:
+        first.setdefault("t", row["time_s"])
+        log.append(row)
+
+    pop.evolve(sim, generations, callback=on_generation, progress=None if config.progress else False)
+    # a genome can only be tested if the checkpoint's last generation is known: rerun it if needed
+    if pop.genomes is None:
+        raise ValueError("resume ran no generation; pass --generations >= 1")
+    completed = [r["generation"] for r in pop.history.rows if r["fitness_max"] >= sim.max_score]
+    order = np.argsort(-pop.fitness, kind="stable")[:config.top]
+    top = pop.genomes[order]
+    result = RaceResult(config, pop, train, test, sim.max_score,
+                        int(sim.scores(pop.best_genome[None], spec)[0]), top, sim.scores(top, spec),
+                        test_sim.scores(top, spec), test_sim.max_score, 0.0, first.get("t", 0.0),
+                        completed[0] if completed else None, run_dir, saved.get("strategy_settings", {}))
+    _write_outputs(result, spec)
+    result.wall_time_s = time.perf_counter() - t_start
+    write_json(run_dir / "summary.json", result.summary())
+    return result
