@@ -39,7 +39,8 @@ def _parse_tuple(text: str) -> tuple[int, ...]:
     try:
         return tuple(int(x) for x in text.replace(" ", "").split(",") if x)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 7,8,4,1; got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers such as 7,8,4,1; got {text!r}") from None
 
 
 def _optional(kind):

@@ -12,14 +12,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+from tracks.generate import Track, random_track, seed_test_track, seed_training_track
+from tracks.sim import DEFAULT_SENSORS, TrackSimulator
 
 from neuroevo import NetworkSpec, Population
 from neuroevo._checks import check_choice, check_int
 from neuroevo.io.runlog import RunLog, make_run_dir, write_json
 from neuroevo.network.spec import ACTIVATION_CODES
 from neuroevo.strategies import STRATEGIES
-from tracks.generate import Track, random_track, seed_test_track, seed_training_track
-from tracks.sim import DEFAULT_SENSORS, TrackSimulator
 
 #: Settings of each strategy for this task, measured over 20 seeds (see README, "Defaults").
 #: Fields not named here keep the strategy's own Config defaults.
@@ -38,9 +38,9 @@ class RaceConfig:
     layers: tuple[int, ...] = (7, 8, 4, 1)  # layer sizes; the first must be 1 + 2 * (number of sensors)
     activation: str = "sigmoid"            # activation of every layer: identity, sigmoid, tanh, relu
     sensors: tuple[int, ...] = DEFAULT_SENSORS  # look-ahead offsets of the barrier sensors, in steps
-    track: int = -1                        # training track: -1 for the 400-step reference track, else the seed of a procedural 1000-step track
+    track: int = -1                        # training track: -1 = the 400-step reference track, N = procedural track N
     test_seed: int = 0                     # seed of the unseen 4000-step test track
-    extra_generations: int = 20            # after the best genome first completes the training track, run this many more, then stop (-1: never stop early)
+    extra_generations: int = 20            # generations to run after the track is first completed (-1: no early stop)
     top: int = 20                          # how many of the final best genomes are tested and plotted
     out: str = "runs"                      # folder that receives the run folder
     plots: bool = True                     # write the figures into the run folder
@@ -204,8 +204,9 @@ def _write_outputs(result: RaceResult, spec: NetworkSpec) -> None:
     pop.save(run_dir / "checkpoints" / "last.npz")
     if not result.config.plots:
         return
-    from neuroevo.plots import plot_history
     from tracks.render import plot_paths
+
+    from neuroevo.plots import plot_history
 
     plots = run_dir / "plots"
     plots.mkdir(exist_ok=True)

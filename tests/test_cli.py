@@ -1,0 +1,92 @@
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from neuroevo.cli import field_help, main
+from neuroevo.strategies import STRATEGIES
+from tracks.experiment import RaceConfig
+
+
+def run_dirs(root):
+    return sorted(p for p in root.iterdir() if p.is_dir())
+
+
+def test_race_writes_a_complete_run_folder(tmp_path, capsys):
+    assert main(["race", "--generations", "4", "--out", str(tmp_path), "--seed", "3", "--top", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "neuroevo race: rank_ga" in out and "of the best 5 complete the unseen 4000-step track" in out
+    (run,) = run_dirs(tmp_path)
+    assert run.name.startswith("race__rank_ga__s3__")
+    config = json.loads((run / "config.json").read_text())
+    assert config["race"]["generations"] == 4 and config["network"]["layers"] == [7, 8, 4, 1]
+    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["generation"] for r in rows] == [1, 2, 3, 4]
+    assert np.load(run / "best_genome.npy").shape == (105,)
+    assert np.load(run / "top_genomes.npy").shape == (5, 105)
+    for name in ("fitness.png", "train_track.png", "test_track.png"):
+        assert (run / "plots" / name).stat().st_size > 1000
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["generations"] == 4 and summary["top"] == 5
+
+
+def test_resume_continues_the_run_exactly(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    main(["race", "--generations", "6", "--out", str(a), "--no-plots", "--extra-generations", "-1"])
+    main(["race", "--generations", "3", "--out", str(b), "--no-plots", "--extra-generations", "-1"])
+    (run_b,) = run_dirs(b)
+    main(["resume", str(run_b), "--generations", "3"])
+    (run_a,) = run_dirs(a)
+    rows_a = [json.loads(x) for x in (run_a / "metrics.jsonl").read_text().splitlines()]
+    rows_b = [json.loads(x) for x in (run_b / "metrics.jsonl").read_text().splitlines()]
+    strip = [{k: v for k, v in r.items() if k != "time_s"} for r in rows_a]
+    assert strip == [{k: v for k, v in r.items() if k != "time_s"} for r in rows_b]
+    assert np.array_equal(np.load(run_a / "best_genome.npy"), np.load(run_b / "best_genome.npy"))
+
+
+def test_help_explains_every_option(capsys):
+    with pytest.raises(SystemExit):
+        main(["race", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    helps = field_help(RaceConfig) | field_help(STRATEGIES["rank_ga"].Config)
+    for f in dataclasses.fields(RaceConfig):
+        assert "--" + f.name.replace("_", "-") in text
+        assert " ".join(helps[f.name].split()) in text, f.name
+    for f in dataclasses.fields(STRATEGIES["rank_ga"].Config):
+        assert "--" + f.name.replace("_", "-") in text
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_every_strategy_field_has_help(name):
+    helps = field_help(STRATEGIES[name].Config)
+    assert {f.name for f in dataclasses.fields(STRATEGIES[name].Config)} <= set(helps)
+
+
+@pytest.mark.parametrize("argv, msg", [
+    (["race", "--strategy", "nope"], "unknown strategy 'nope'; choose one of"),
+    (["race", "--population-size", "1"], "population_size must be >= 2; got 1"),
+    (["race", "--sensors", "0,5,500"], "sensor"),
+    (["race", "--layers", "6,8,1"], "layers must start with 7 inputs"),
+    (["race", "--activation", "softplus"], "unknown activation 'softplus'"),
+    (["race", "--top", "60"], "top must be <= population_size (50); got 60"),
+])
+def test_bad_options_fail_before_any_file_is_written(tmp_path, capsys, argv, msg):
+    with pytest.raises(SystemExit) as exc:
+        main(argv + ["--out", str(tmp_path / "runs")])
+    assert exc.value.code == 2
+    assert msg in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_resume_of_a_folder_that_is_not_a_run(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["resume", str(tmp_path), "--generations", "2"])
+    assert "is not a race run folder" in capsys.readouterr().err
+
+
+def test_strategies_lists_the_registry(capsys):
+    main(["strategies"])
+    out = capsys.readouterr().out
+    for name in STRATEGIES:
+        assert name in out
