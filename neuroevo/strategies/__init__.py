@@ -8,10 +8,22 @@ from __future__ import annotations
 
 from neuroevo._checks import check_choice
 from neuroevo.strategies.base import Strategy
+from neuroevo.strategies.cmaes import CMAES
+from neuroevo.strategies.crossover_ga import CrossoverGA
+from neuroevo.strategies.openai_es import OpenAIES
+from neuroevo.strategies.pgpe import PGPE
 from neuroevo.strategies.rank_ga import RankGA, RankGAConfig, RankGAState
+from neuroevo.strategies.sep_cmaes import SepCMAES
+from neuroevo.strategies.snes import SNES
 
 STRATEGIES: dict[str, type[Strategy]] = {
     "rank_ga": RankGA,
+    "cmaes": CMAES,
+    "sep_cmaes": SepCMAES,
+    "crossover_ga": CrossoverGA,
+    "openai_es": OpenAIES,
+    "pgpe": PGPE,
+    "snes": SNES,
 }
 
 
