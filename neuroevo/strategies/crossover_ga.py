@@ -36,17 +36,17 @@ CROSSOVERS = ("uniform", "one_point", "blend")
 class CrossoverGAConfig:
     """Settings of the crossover GA. Defaults are tuned for small networks (weights of order 1)."""
 
-    population_size: int = 100      # genomes per generation
-    selection: str = "tournament"   # tournament | rank
-    tournament_size: int = 3        # parents compared per tournament selection
-    selection_pressure: float = 1.8 # rank selection: expected children of the best parent, in [1, 2]
-    crossover: str = "blend"        # blend | uniform | one_point
-    crossover_rate: float = 0.9     # probability that a child is a crossover (else a copy) before mutation
-    blend_alpha: float = 0.5        # BLX-alpha extension of the parents' interval
-    mutation_sigma: float = 0.3     # standard deviation of the Gaussian mutation
-    mutation_rate: float = 0.2      # probability that each gene is mutated
-    elitism: int = 2                # best parents copied unchanged into the next generation
-    init_sigma: float = 1.0         # first generation: x0 + Normal(0, init_sigma)
+    population_size: int = 100       # genomes per generation
+    selection: str = "tournament"    # parent selection: tournament | rank
+    tournament_size: int = 3         # parents compared per tournament selection
+    selection_pressure: float = 1.8  # rank selection: expected picks of the best parent per P draws, in [1, 2]
+    crossover: str = "blend"         # crossover operator: blend (BLX-alpha) | uniform | one_point
+    crossover_rate: float = 0.9      # probability that a child is a crossover (else a copy) before mutation
+    blend_alpha: float = 0.5         # BLX-alpha extension of the parents' interval
+    mutation_sigma: float = 0.3      # standard deviation of the Gaussian mutation
+    mutation_rate: float = 0.2       # probability that each gene is mutated
+    elitism: int = 2                 # best parents copied unchanged into the next generation
+    init_sigma: float = 1.0          # first generation: x0 + Normal(0, init_sigma)
 
     def __post_init__(self) -> None:
         owner = "CrossoverGAConfig"
@@ -135,7 +135,8 @@ class CrossoverGA(Strategy[CrossoverGAConfig, CrossoverGAState]):
     def tell(self, state: CrossoverGAState, genomes, fitness) -> tuple[CrossoverGAState, dict]:
         """Make the evaluated generation the parents, sorted best first.
 
-        A generation with no finite fitness is dropped: the previous parents stay.
+        A generation with no finite fitness is dropped and the previous parents stay (the first
+        generation is always kept, there being no parents before it).
 
         Args:
             state: the state ``ask`` returned.

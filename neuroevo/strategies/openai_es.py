@@ -17,8 +17,13 @@ import numpy as np
 from neuroevo._checks import check_float
 from neuroevo.strategies.base import Strategy
 from neuroevo.strategies.optim import Optimizer, check_optimizer_settings
-from neuroevo.strategies.search_gradient import (average_ties, check_even_population, mirrored_genomes,
-                                                 mirrored_gradient, mirrored_perturbations)
+from neuroevo.strategies.search_gradient import (
+    average_ties,
+    check_even_population,
+    mirrored_genomes,
+    mirrored_gradient,
+    mirrored_perturbations,
+)
 from neuroevo.strategies.shaping import centered_ranks, fitness_stats, sanitize_fitness
 
 
@@ -29,7 +34,7 @@ class OpenAIESConfig:
     population_size: int = 50       # genomes per generation; even (mirrored pairs)
     sigma: float = 0.1              # fixed standard deviation of the search noise
     lr: float = 0.05                # optimizer step size
-    optimizer: str = "adam"         # adam | clipup | sgd
+    optimizer: str = "adam"         # optimizer of the mean: adam | clipup | sgd
     momentum: float = 0.9           # velocity decay of clipup and sgd
     max_speed: float | None = None  # clipup's cap on the step norm; None: 2 * lr
     beta1: float = 0.9              # adam first-moment decay

@@ -12,8 +12,12 @@ into centered ranks ``r`` (baseline ``b`` = their mean, 0):
   ``sigma += lr_sigma * g_sigma``, each entry changing by at most ``sigma_max_change * sigma``
   per generation and kept inside ``[sigma_min, sigma_max]``.
 
-Defaults follow EvoTorch's PGPE (``stdev_learning_rate`` 0.1, ``stdev_max_change`` 0.2, ClipUp
-with ``max_speed = 2 * lr``).
+The sigma settings follow EvoTorch's PGPE (``stdev_learning_rate`` 0.1, ``stdev_max_change`` 0.2)
+and ClipUp's ``max_speed`` defaults to ``2 * lr_mean`` (Toklu et al. 2020). ``lr_mean = 0.15`` and
+``sigma_init = 0.1`` suit networks whose weights are of order 1. ClipUp moves the centre at a
+speed that does not shrink near an optimum, so the centre settles within about ``max_speed`` of
+it; for precise convergence use ``optimizer="sgd"`` (steps proportional to sigma) or decrease
+``lr_mean``.
 """
 
 from __future__ import annotations
@@ -25,8 +29,14 @@ import numpy as np
 from neuroevo._checks import check_float
 from neuroevo.strategies.base import Strategy
 from neuroevo.strategies.optim import Optimizer, check_optimizer_settings
-from neuroevo.strategies.search_gradient import (average_ties, check_even_population, mirrored_genomes,
-                                                 mirrored_gradient, mirrored_perturbations, split_mirrored)
+from neuroevo.strategies.search_gradient import (
+    average_ties,
+    check_even_population,
+    mirrored_genomes,
+    mirrored_gradient,
+    mirrored_perturbations,
+    split_mirrored,
+)
 from neuroevo.strategies.shaping import centered_ranks, fitness_stats, sanitize_fitness
 
 
@@ -36,7 +46,7 @@ class PGPEConfig:
 
     population_size: int = 50          # genomes per generation; even (symmetric pairs)
     lr_mean: float = 0.15              # optimizer step size for the centre
-    optimizer: str = "clipup"          # adam | clipup | sgd
+    optimizer: str = "clipup"          # optimizer of the mean: adam | clipup | sgd
     momentum: float = 0.9              # velocity decay of clipup and sgd
     max_speed: float | None = None     # clipup's cap on the step norm; None: 2 * lr_mean
     beta1: float = 0.9                 # adam first-moment decay

@@ -8,8 +8,13 @@ import numpy as np
 import pytest
 
 from neuroevo.strategies.optim import OPTIMIZERS, Optimizer, adam, clipup, sgd
-from neuroevo.strategies.search_gradient import (average_ties, check_even_population, mirrored_genomes,
-                                                 mirrored_gradient, mirrored_perturbations)
+from neuroevo.strategies.search_gradient import (
+    average_ties,
+    check_even_population,
+    mirrored_genomes,
+    mirrored_gradient,
+    mirrored_perturbations,
+)
 
 
 def frozen(*arrays):
