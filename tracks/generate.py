@@ -1,0 +1,176 @@
+"""Racing tracks: a corridor between an upper and a lower barrier, one column per step.
+
+A track is a pure function of ``(seed, params)``. The two seed tracks reproduce the racing
+example the package started from: a fixed 400-step training track, and a noisier 4000-step
+track drawn from smoothed uniform noise for testing on terrain the genomes never saw.
+:func:`random_track` is that second recipe with its difficulty knobs exposed.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+
+from neuroevo._checks import check_float, check_int
+
+
+def _barrier(name: str, value) -> np.ndarray:
+    arr = np.asarray(value)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating)
+                                   or np.issubdtype(arr.dtype, np.integer)):
+        raise TypeError(f"Track: {name} must be a numeric 1-D array, one barrier height per step; "
+                        f"got dtype {arr.dtype}")
+    if arr.ndim != 1:
+        raise ValueError(f"Track: {name} must be 1-D, one barrier height per step; got shape {arr.shape}")
+    arr = np.array(arr, dtype=np.float64)          # a private copy, frozen below
+    if not np.all(np.isfinite(arr)):
+        bad = np.flatnonzero(~np.isfinite(arr))
+        raise ValueError(f"Track: {name} must be finite; NaN or inf at steps {bad[:10].tolist()}")
+    return arr
+
+
+@dataclass(frozen=True, eq=False)
+class Track:
+    """A corridor: the player must stay in ``bottom[i] <= p <= top[i]`` at step ``i``.
+
+    Args:
+        top: float64 ``(L,)`` upper barrier.
+        bottom: float64 ``(L,)`` lower barrier, ``bottom < top`` at every step.
+        name: label used in plots and reports.
+
+    Both arrays are copied and made read-only, so a Track never changes after it is built.
+    """
+
+    top: np.ndarray
+    bottom: np.ndarray
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        top = _barrier("top", self.top)
+        bottom = _barrier("bottom", self.bottom)
+        if top.shape != bottom.shape:
+            raise ValueError(f"Track: top and bottom must have the same length; got {top.size} and "
+                             f"{bottom.size}")
+        if top.size < 2:
+            raise ValueError(f"Track: a track needs at least 2 steps; got {top.size}")
+        crossed = np.flatnonzero(top <= bottom)
+        if crossed.size:
+            i = int(crossed[0])
+            raise ValueError(f"Track: top must be above bottom at every step; at step {i} top={top[i]!r} "
+                             f"and bottom={bottom[i]!r} ({crossed.size} steps fail). Widen the corridor "
+                             f"or swap the barriers")
+        if not isinstance(self.name, str):
+            raise TypeError(f"Track: name must be a string; got {self.name!r}")
+        top.setflags(write=False)
+        bottom.setflags(write=False)
+        object.__setattr__(self, "top", top)
+        object.__setattr__(self, "bottom", bottom)
+
+    @property
+    def length(self) -> int:
+        """Number of steps ``L``."""
+        return int(self.top.size)
+
+    def __eq__(self, other) -> bool:
+        return (isinstance(other, Track) and self.name == other.name
+                and np.array_equal(self.top, other.top) and np.array_equal(self.bottom, other.bottom))
+
+    __hash__ = None   # arrays inside: equal tracks compare by value, so they are not hashable
+
+    def __repr__(self) -> str:
+        return f"Track(name={self.name!r}, length={self.length})"
+
+
+def seed_training_track() -> Track:
+    """The 400-step training track: a slow sine over a parabola, with a faster wiggle near step 200.
+
+    Returns:
+        Track with ``top[0] == 0.5`` and ``bottom == top - 1`` (a corridor of width 1
+        centred on the start ``p = 0``).
+    """
+    xx = np.arange(400)
+    freq = np.exp(-(xx / 10 - 20) ** 2 / 100)        # bump that speeds the wiggle up mid-track
+    par = (xx / 10 - 25) ** 2 / 100                  # slow parabola underneath
+    top = np.sin(xx / 10 * freq) * 0.5 + 0.1 + np.sin(xx / 10) + par
+    top = top - top[0] + 0.5
+    return Track(top, top - 1, name="training")
+
+
+def _smoothed_noise_top(seed: int, length: int, smoothness: float, amplitude: float,
+                        width: float) -> np.ndarray:
+    noise = np.random.default_rng(seed).random(length)
+    top = gaussian_filter1d(noise, smoothness) * amplitude
+    return top - top[0] + width / 2
+
+
+def seed_test_track(seed: int = 0) -> Track:
+    """The 4000-step test track: uniform noise smoothed with a Gaussian of sigma 10, times 20.
+
+    Args:
+        seed: seed of ``np.random.default_rng`` that draws the noise.
+
+    Returns:
+        Track of length 4000 with ``top[0] == 0.5`` and ``bottom == top - 1``; the same
+        track as ``random_track(seed, length=4000)`` under another name.
+    """
+    seed = check_int("seed", seed, minimum=0, owner="seed_test_track")
+    top = _smoothed_noise_top(seed, 4000, 10.0, 20.0, 1.0)
+    return Track(top, top - 1, name=f"test-{seed}")
+
+
+def random_track(seed: int, *, length: int = 1000, smoothness: float = 10.0, amplitude: float = 20.0,
+                 width: float = 1.0) -> Track:
+    """A procedural track: smoothed uniform noise, the recipe of :func:`seed_test_track`.
+
+    Args:
+        seed: seed of ``np.random.default_rng`` that draws the noise; the track is a pure
+            function of ``seed`` and the knobs below.
+        length: number of steps ``L``.
+        smoothness: sigma (in steps) of the Gaussian that smooths the noise; smaller is twistier.
+        amplitude: factor on the smoothed noise; larger means bigger swings (0 gives a straight track).
+        width: corridor width, ``top - bottom``; the start ``p = 0`` is centred in it.
+
+    Returns:
+        Track with ``top[0] == width / 2`` and ``bottom == top - width``.
+    """
+    owner = "random_track"
+    seed = check_int("seed", seed, minimum=0, owner=owner)
+    length = check_int("length", length, minimum=2, owner=owner)
+    smoothness = check_float("smoothness", smoothness, positive=True, owner=owner)
+    amplitude = check_float("amplitude", amplitude, minimum=0.0, owner=owner)
+    width = check_float("width", width, positive=True, owner=owner)
+    top = _smoothed_noise_top(seed, length, smoothness, amplitude, width)
+    return Track(top, top - width, name=f"random-{seed}")
+
+
+def track_suite(seeds: int | Iterable[int], **knobs) -> list[Track]:
+    """Many distinct procedural tracks, one per seed.
+
+    Args:
+        seeds: an int ``n`` (seeds ``0 .. n-1``) or an iterable of distinct non-negative ints.
+        **knobs: keyword arguments of :func:`random_track` (``length``, ``smoothness``,
+            ``amplitude``, ``width``), shared by every track.
+
+    Returns:
+        list of Track, in seed order.
+    """
+    if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool):
+        seeds = range(check_int("seeds", seeds, minimum=1, owner="track_suite"))
+    elif isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):
+        raise TypeError(f"track_suite: seeds must be an int n (seeds 0..n-1) or a list of ints; got {seeds!r}")
+    seeds = [check_int("seed", s, minimum=0, owner="track_suite") for s in seeds]
+    if not seeds:
+        raise ValueError("track_suite: seeds is empty; pass at least one seed, e.g. track_suite(10)")
+    if len(set(seeds)) != len(seeds):
+        dupes = sorted({s for s in seeds if seeds.count(s) > 1})
+        raise ValueError(f"track_suite: seeds must be distinct (equal seeds give equal tracks); "
+                         f"repeated: {dupes}")
+    unknown = set(knobs) - {"length", "smoothness", "amplitude", "width"}
+    if unknown:
+        raise TypeError(f"track_suite: unknown knobs {sorted(unknown)}; choose from "
+                        f"['amplitude', 'length', 'smoothness', 'width']")
+    return [random_track(s, **knobs) for s in seeds]

@@ -1,0 +1,165 @@
+"""TrackSimulator: fitness = steps a genome's network keeps the player inside the corridor.
+
+The player is a dot starting at ``p = 0`` with speed ``v = 0``. At step ``i`` the network sees
+``[v, p - top[i+s], p - bottom[i+s] for each sensor offset s]`` and outputs a number in (0, 1)
+(sigmoid); the force is that output minus 0.5. Physics: ``p += v/2; v += force; p += v/2``.
+If then ``p > top[i]`` or ``p < bottom[i]`` the genome scores ``i`` and stops; surviving every
+step scores ``max_score = track.length - max(sensors)``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from neuroevo._checks import check_choice, check_genomes, check_int
+from neuroevo.network.spec import NetworkSpec
+from neuroevo.simulators.base import Simulator
+from tracks.generate import Track
+
+DEFAULT_SENSORS = (0, 5, 9)
+BACKENDS = ("numpy", "numba")
+
+#: Fewest lanes per block when a small population is split over threads.
+_MIN_LANES = 8
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """One shared executor per thread count, created on first use."""
+    with _pools_lock:
+        pool = _pools.get(threads)
+        if pool is None:
+            pool = _pools[threads] = ThreadPoolExecutor(threads, thread_name_prefix="tracks")
+        return pool
+
+
+def check_track(track, owner: str) -> Track:
+    if not isinstance(track, Track):
+        raise TypeError(f"{owner}: track must be a tracks.Track (e.g. seed_training_track() or "
+                        f"random_track(seed)); got {type(track).__name__}")
+    return track
+
+
+def check_sensors(sensors, track: Track, owner: str) -> tuple[int, ...]:
+    """Return the sensor offsets as a tuple of ints, or raise if they do not fit ``track``."""
+    if isinstance(sensors, (str, bytes)) or not isinstance(sensors, Sequence | np.ndarray):
+        raise TypeError(f"{owner}: sensors must be a sequence of look-ahead offsets such as "
+                        f"{DEFAULT_SENSORS}; got {sensors!r}")
+    if len(sensors) == 0:
+        raise ValueError(f"{owner}: sensors must be a non-empty sequence of look-ahead offsets "
+                         f"such as {DEFAULT_SENSORS}; got {sensors!r}")
+    values = tuple(check_int(f"sensors[{i}]", s, minimum=0, owner=owner) for i, s in enumerate(sensors))
+    reach = max(values)
+    if reach >= track.length:
+        raise ValueError(f"{owner}: sensor offsets reach past the track: max(sensors) = {reach} but "
+                         f"track {track.name!r} has {track.length} steps (the track is shorter than "
+                         f"its sensors). Use offsets below {track.length} or a longer track")
+    return values
+
+
+class TrackSimulator(Simulator):
+    """Race a population along one track; fitness is the number of steps survived.
+
+    Args:
+        track: the corridor to drive.
+        sensors: look-ahead offsets; the network gets ``1 + 2 * len(sensors)`` inputs.
+        backend: ``"numba"`` (fused compiled kernel, :mod:`tracks.kernels`) or ``"numpy"``
+            (:func:`tracks.reference.rollout_reference`). Both give the same scores.
+        threads: worker threads of the numba backend; None uses ``os.cpu_count()``.
+
+    Attributes:
+        num_inputs: ``1 + 2 * len(sensors)``; num_outputs: 1.
+    """
+
+    num_outputs = 1
+
+    def __init__(self, track: Track, sensors: Sequence[int] = DEFAULT_SENSORS, backend: str = "numba",
+                 threads: int | None = None):
+        owner = type(self).__name__
+        self.track = check_track(track, owner)
+        self.sensors = check_sensors(sensors, track, owner)
+        self.backend = check_choice("backend", backend, BACKENDS, owner=owner)
+        self.threads = (os.cpu_count() or 1) if threads is None else check_int(
+            "threads", threads, minimum=1, owner=owner)
+        self.num_inputs = 1 + 2 * len(self.sensors)
+        # private writable copies: the kernel then sees one array type whatever the caller passed
+        self._top = np.array(track.top)
+        self._bottom = np.array(track.bottom)
+        self._sensor_array = np.array(self.sensors, dtype=np.int64)
+
+    @property
+    def max_score(self) -> int:
+        """Score of a genome that never leaves the corridor: ``track.length - max(sensors)``."""
+        return self.track.length - max(self.sensors)
+
+    def _evaluate(self, genomes: np.ndarray, spec: NetworkSpec, rng) -> np.ndarray:
+        """Validated float64 ``(P, D)`` genomes -> float64 ``(P,)`` steps survived (rng unused)."""
+        return self._run(genomes, spec, record=False)[1].astype(np.float64)
+
+    def scores(self, genomes, network) -> np.ndarray:
+        """Steps each genome survives.
+
+        Args:
+            genomes: float64 ``(P, D)`` population.
+            network: the :class:`NetworkSpec` (or layer list) the genomes encode.
+
+        Returns:
+            int64 ``(P,)`` in ``0 .. max_score``: the step at which the genome left the corridor,
+            ``max_score`` if it never did.
+        """
+        spec = self.check_network(network)
+        return self._run(check_genomes(genomes, spec.num_params), spec, record=False)[1]
+
+    def paths(self, genomes, network) -> tuple[np.ndarray, np.ndarray]:
+        """Positions along the track and scores.
+
+        Args:
+            genomes: float64 ``(P, D)`` population.
+            network: the :class:`NetworkSpec` (or layer list) the genomes encode.
+
+        Returns:
+            positions: float64 ``(P, max_score)``; ``[g, i]`` is genome ``g``'s position at the
+                start of step ``i`` (after ``i`` steps), for ``i <= score``; NaN after the crash step.
+            scores: int64 ``(P,)``, as :meth:`scores`.
+        """
+        spec = self.check_network(network)
+        return self._run(check_genomes(genomes, spec.num_params), spec, record=True)
+
+    def _run(self, genomes: np.ndarray, spec: NetworkSpec, record: bool) -> tuple[np.ndarray, np.ndarray]:
+        if self.backend == "numpy":
+            from tracks.reference import rollout_reference
+            paths, scores = rollout_reference(genomes, spec, self.track, self.sensors)
+            return (paths if record else np.empty((0, 0))), scores
+        from tracks.kernels import LANES, rollout
+        P = genomes.shape[0]
+        if not genomes.flags.writeable:
+            genomes = genomes.copy()
+        layout, act_codes = np.array(spec.layout), np.array(spec.act_codes)
+        scores = np.empty(P, dtype=np.int64)
+        paths = np.full((P, self.max_score), np.nan) if record else np.empty((0, 0))
+        args = (genomes, layout, act_codes, self._top, self._bottom, self._sensor_array, self.max_score)
+        # Small populations are split across the threads too, in narrower blocks.
+        lanes = min(LANES, max(_MIN_LANES, math.ceil(P / self.threads)))
+        blocks = math.ceil(P / lanes)
+        chunks = min(blocks, 4 * self.threads) if self.threads > 1 else 1
+        if chunks <= 1:
+            rollout(*args, 0, P, lanes, scores, paths)
+        else:
+            edges = [min(P, round(blocks * c / chunks) * lanes) for c in range(chunks + 1)]
+            futures = [_pool(self.threads).submit(rollout, *args, a, b, lanes, scores, paths)
+                       for a, b in zip(edges[:-1], edges[1:]) if b > a]
+            for f in futures:
+                f.result()
+        return paths, scores
+
+    def __repr__(self) -> str:
+        return (f"TrackSimulator({self.track!r}, sensors={self.sensors}, backend={self.backend!r}, "
+                f"threads={self.threads})")
