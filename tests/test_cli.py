@@ -69,7 +69,7 @@ def test_every_strategy_field_has_help(name):
     (["race", "--sensors", "0,5,500"], "sensor"),
     (["race", "--layers", "6,8,1"], "layers must start with 7 inputs"),
     (["race", "--activation", "softplus"], "unknown activation 'softplus'"),
-    (["race", "--top", "60"], "top must be <= population_size (50); got 60"),
+    (["race", "--top", "160"], "top must be <= population_size (100); got 160"),
 ])
 def test_bad_options_fail_before_any_file_is_written(tmp_path, capsys, argv, msg):
     with pytest.raises(SystemExit) as exc:

@@ -12,19 +12,20 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tracks.generate import Track, random_track, seed_test_track, seed_training_track
-from tracks.sim import DEFAULT_SENSORS, TrackSimulator
 
 from neuroevo import NetworkSpec, Population
-from neuroevo._checks import check_choice, check_int
+from neuroevo._checks import check_choice, check_float, check_int
 from neuroevo.io.runlog import RunLog, make_run_dir, write_json
 from neuroevo.network.spec import ACTIVATION_CODES
+from neuroevo.robustness import perturbation_fitness
 from neuroevo.strategies import STRATEGIES
+from tracks.generate import Track, random_track, seed_test_track, seed_training_track
+from tracks.sim import DEFAULT_SENSORS, TrackSimulator
 
 #: Settings of each strategy for this task, measured over 20 seeds (see README, "Defaults").
 #: Fields not named here keep the strategy's own Config defaults.
 RACE_STRATEGY_DEFAULTS: dict[str, dict] = {
-    "rank_ga": {"population_size": 50, "elitism": 2, "rate": 0.1, "scale": 5.0},
+    "rank_ga": {"population_size": 100, "elitism": 0, "rate": 0.1, "scale": 10.0},
 }
 
 
@@ -33,15 +34,17 @@ class RaceConfig:
     """Settings of one racing run."""
 
     strategy: str = "rank_ga"              # evolution strategy (see `neuroevo strategies`)
-    generations: int = 120                 # generations at most
+    generations: int = 200                 # generations at most
     seed: int = 0                          # seed of the run's random generator
     layers: tuple[int, ...] = (7, 8, 4, 1)  # layer sizes; the first must be 1 + 2 * (number of sensors)
     activation: str = "sigmoid"            # activation of every layer: identity, sigmoid, tanh, relu
     sensors: tuple[int, ...] = DEFAULT_SENSORS  # look-ahead offsets of the barrier sensors, in steps
     track: int = -1                        # training track: -1 = the 400-step reference track, N = procedural track N
     test_seed: int = 0                     # seed of the unseen 4000-step test track
-    extra_generations: int = 20            # generations to run after the track is first completed (-1: no early stop)
+    extra_generations: int = 30            # generations to run after the track is first completed (-1: no early stop)
     top: int = 20                          # how many of the final best genomes are tested and plotted
+    robust_samples: int = 20               # mutated copies per genome that rank equally fit genomes (0: off)
+    robust_noise: float = 0.1              # those copies get Uniform(-noise, noise) on every gene
     out: str = "runs"                      # folder that receives the run folder
     plots: bool = True                     # write the figures into the run folder
     progress: bool = True                  # show a progress bar on a terminal
@@ -55,6 +58,8 @@ class RaceConfig:
         check_int("test_seed", self.test_seed, minimum=0, owner=owner)
         check_int("extra_generations", self.extra_generations, minimum=-1, owner=owner)
         check_int("top", self.top, minimum=1, owner=owner)
+        check_int("robust_samples", self.robust_samples, minimum=0, owner=owner)
+        check_float("robust_noise", self.robust_noise, minimum=0.0, owner=owner)
         check_choice("activation", self.activation, ACTIVATION_CODES, owner=owner)
         want = 1 + 2 * len(self.sensors)
         if len(self.layers) < 2 or self.layers[0] != want or self.layers[-1] != 1:
@@ -73,6 +78,8 @@ class RaceResult:
     test_track: Track
     train_max: int                  # highest score on the training track
     best_train_score: int           # the best genome's score on the training track
+    best_test_score: int            # the best genome's score on the unseen test track
+    best_genome: np.ndarray         # (D,) the run's driver: the first of final_ranking()
     top_genomes: np.ndarray         # (top, D) the final best genomes, best first
     top_train_scores: np.ndarray    # (top,) their training scores
     top_test_scores: np.ndarray     # (top,) their scores on the unseen test track
@@ -88,6 +95,10 @@ class RaceResult:
         return self.best_train_score >= self.train_max
 
     @property
+    def best_test_completed(self) -> bool:
+        return self.best_test_score >= self.test_max
+
+    @property
     def test_completed(self) -> int:
         return int(np.sum(self.top_test_scores >= self.test_max))
 
@@ -101,6 +112,8 @@ class RaceResult:
             "best_train_score": self.best_train_score,
             "train_max": self.train_max,
             "train_completed": self.train_completed,
+            "best_test_score": self.best_test_score,
+            "best_test_completed": self.best_test_completed,
             "top": len(self.top_test_scores),
             "test_completed": self.test_completed,
             "test_max": self.test_max,
@@ -119,7 +132,8 @@ class RaceResult:
             f"  generations   {s['generations']}"
             + (f" (best genome completed the track at generation {s['completed_at']})"
                if s["completed_at"] else ""),
-            f"  best score    {s['best_train_score']} / {s['train_max']} on the training track ({done})",
+            f"  best genome   {s['best_train_score']} / {s['train_max']} on the training track ({done}), "
+            f"{s['best_test_score']} / {s['test_max']} on the unseen test track",
             f"  test track    {s['test_completed']} of the best {s['top']} complete the unseen "
             f"{self.test_track.length}-step track (median score {s['test_median_score']:.0f} / {s['test_max']})",
             f"  wall time     {s['wall_time_s']:.2f} s (first generation {s['first_generation_s']:.2f} s, "
@@ -179,34 +193,59 @@ def run_race(config: RaceConfig, strategy_settings: dict | None = None, *, write
 
     pop.evolve(sim, config.generations, callback=on_generation, progress=None if config.progress else False)
 
-    order = np.argsort(-pop.fitness, kind="stable")[:config.top]
-    top = pop.genomes[order]
-    top_train = sim.scores(top, spec)
-    top_test = test_sim.scores(top, spec)
-    best_train = int(sim.scores(pop.best_genome[None], spec)[0])
-    result = RaceResult(config, pop, train, test, sim.max_score, best_train, top, top_train, top_test,
-                        test_sim.max_score, 0.0, state["first"] or 0.0, state["completed_at"], run_dir,
-                        settings)
-    if write:
-        _write_outputs(result, spec)
+    result = _finish(config, pop, train, test, sim, test_sim, state["first"], state["completed_at"],
+                     run_dir, settings, write=write)
     result.wall_time_s = time.perf_counter() - t_start
     if write:
         write_json(run_dir / "summary.json", result.summary())
     return result
 
 
+def final_ranking(pop: Population, sim: TrackSimulator, config: RaceConfig) -> np.ndarray:
+    """Indices of the final generation, best first: by training score, then, among equal scores,
+    by the mean score of mutated copies (robust drivers generalize better), then newest first.
+
+    The perturbations use a copy of the run's generator, so ranking never changes the run itself.
+    """
+    fitness = np.where(np.isfinite(pop.fitness), pop.fitness, -np.inf)
+    if config.robust_samples == 0:
+        return np.argsort(-fitness, kind="stable")
+    rng = np.random.Generator(type(pop.rng.bit_generator)())
+    rng.bit_generator.state = pop.rng.bit_generator.state
+    robust = perturbation_fitness(pop.genomes, sim, pop.network, noise=config.robust_noise,
+                                  samples=config.robust_samples, rng=rng)
+    return np.lexsort((-robust, -fitness))      # last key first: fitness, then robustness
+
+
+def _finish(config: RaceConfig, pop: Population, train: Track, test: Track, sim: TrackSimulator,
+            test_sim: TrackSimulator, first_s: float | None, completed_at: int | None, run_dir: Path | None,
+            settings: dict, *, write: bool) -> RaceResult:
+    """Test the final best genomes on the unseen track and write the run's outputs."""
+    spec = pop.network
+    order = final_ranking(pop, sim, config)[:config.top]
+    top = pop.genomes[order]
+    # the driver: the final generation's best, or the best ever seen if the final generation fell below it
+    best = top[:1] if pop.fitness[order[0]] >= pop.best_fitness else pop.best_genome[None]
+    result = RaceResult(config, pop, train, test, sim.max_score, int(sim.scores(best, spec)[0]),
+                        int(test_sim.scores(best, spec)[0]), best[0], top, sim.scores(top, spec),
+                        test_sim.scores(top, spec), test_sim.max_score, 0.0, first_s or 0.0, completed_at,
+                        run_dir, settings)
+    if write:
+        _write_outputs(result, spec)
+    return result
+
+
 def _write_outputs(result: RaceResult, spec: NetworkSpec) -> None:
     run_dir = result.run_dir
     pop = result.population
-    np.save(run_dir / "best_genome.npy", pop.best_genome)
+    np.save(run_dir / "best_genome.npy", result.best_genome)
     np.save(run_dir / "top_genomes.npy", result.top_genomes)
     (run_dir / "checkpoints").mkdir(exist_ok=True)
     pop.save(run_dir / "checkpoints" / "last.npz")
     if not result.config.plots:
         return
-    from tracks.render import plot_paths
-
     from neuroevo.plots import plot_history
+    from tracks.render import plot_paths
 
     plots = run_dir / "plots"
     plots.mkdir(exist_ok=True)
@@ -240,7 +279,6 @@ def resume_race(run_dir: str | Path, generations: int) -> RaceResult:
     race = saved["race"]
     config = RaceConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in race.items()})
     pop = Population.load(checkpoint)
-    spec = pop.network
     train, test = training_track(config), seed_test_track(config.test_seed)
     sim = TrackSimulator(train, sensors=config.sensors)
     test_sim = TrackSimulator(test, sensors=config.sensors)
@@ -252,17 +290,9 @@ def resume_race(run_dir: str | Path, generations: int) -> RaceResult:
         log.append(row)
 
     pop.evolve(sim, generations, callback=on_generation, progress=None if config.progress else False)
-    # a genome can only be tested if the checkpoint's last generation is known: rerun it if needed
-    if pop.genomes is None:
-        raise ValueError("resume ran no generation; pass --generations >= 1")
     completed = [r["generation"] for r in pop.history.rows if r["fitness_max"] >= sim.max_score]
-    order = np.argsort(-pop.fitness, kind="stable")[:config.top]
-    top = pop.genomes[order]
-    result = RaceResult(config, pop, train, test, sim.max_score,
-                        int(sim.scores(pop.best_genome[None], spec)[0]), top, sim.scores(top, spec),
-                        test_sim.scores(top, spec), test_sim.max_score, 0.0, first.get("t", 0.0),
-                        completed[0] if completed else None, run_dir, saved.get("strategy_settings", {}))
-    _write_outputs(result, spec)
+    result = _finish(config, pop, train, test, sim, test_sim, first.get("t"), completed[0] if completed else None,
+                     run_dir, saved.get("strategy_settings", {}), write=True)
     result.wall_time_s = time.perf_counter() - t_start
     write_json(run_dir / "summary.json", result.summary())
     return result

@@ -4,6 +4,9 @@ Each generation the parents are sorted best first. Every child picks a parent at
 ``min(floor(Exponential(scale)), P - 1)`` and adds ``Uniform(-rate, rate)`` to each gene.
 The first generation is ``x0 + Uniform(-init_range, init_range)``. With ``elitism = k`` the
 ``k`` best parents are carried over unchanged (and evaluated again, so noisy fitness stays honest).
+Elites are placed after the children, and the ranking is stable, so a child that ties with an
+elite ranks above it: on a fitness plateau the population keeps drifting instead of freezing on
+the first genome that reached it (the (1+1)-ES rule of accepting equal offspring).
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ class RankGA(Strategy[RankGAConfig, RankGAState]):
         k = cfg.elitism
         idx = np.minimum(rng.exponential(cfg.scale, size=P - k).astype(np.int64), P - 1)
         children = state.parents[idx] + rng.uniform(-cfg.rate, cfg.rate, size=(P - k, D))
-        return np.concatenate([state.parents[:k], children]), state
+        return np.concatenate([children, state.parents[:k]]), state
 
     def tell(self, state: RankGAState, genomes, fitness) -> tuple[RankGAState, dict]:
         genomes = self._check_genomes(genomes)

@@ -61,8 +61,17 @@ def test_elites_are_copied_unchanged():
     ga = RankGA(num_params=3, population_size=6, elitism=2, rate=0.5)
     state, genomes, rng = evaluated(ga)
     children, _ = ga.ask(state, rng)
-    assert np.array_equal(children[:2], genomes[[5, 4]])
-    assert not np.any(np.all(children[2:, None, :] == genomes[None, :, :], axis=2))
+    assert np.array_equal(children[-2:], genomes[[5, 4]])
+    assert not np.any(np.all(children[:-2, None, :] == genomes[None, :, :], axis=2))
+
+
+def test_children_that_tie_with_elites_rank_above_them():
+    ga = RankGA(num_params=2, population_size=5, elitism=1)
+    state, genomes, rng = evaluated(ga)
+    asked, state = ga.ask(state, rng)
+    state, _ = ga.tell(state, asked, np.ones(5))          # a plateau: every genome ties
+    assert np.array_equal(state.parents[0], asked[0])   # the first child, not the elite
+    assert np.array_equal(state.parents[-1], genomes[-1])
 
 
 def test_mutation_stays_within_rate():
