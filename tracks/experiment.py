@@ -24,6 +24,10 @@ from tracks.sim import DEFAULT_SENSORS, TrackSimulator
 
 #: Settings of each strategy for this task, measured over 20 seeds (see README, "Defaults").
 #: Fields not named here keep the strategy's own Config defaults.
+#: The reference post's GA: population 50, rate 0.1, scale 5, no elitism (run it for 120
+#: generations with no early stop and plain ranking to reproduce the post).
+POST_SETTINGS: dict = {"population_size": 50, "rate": 0.1, "scale": 5.0, "elitism": 0}
+
 RACE_STRATEGY_DEFAULTS: dict[str, dict] = {
     "rank_ga": {"population_size": 100, "elitism": 0, "rate": 0.1, "scale": 10.0},
 }

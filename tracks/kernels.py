@@ -111,7 +111,9 @@ def forward_lanes_block(wt, layout, act_codes, h, n):
         int ``k``: the outputs are in ``h[k, :n_out, :n]``.
 
     Per neuron: the sum ``h_0 W_0o + h_1 W_1o + ...`` accumulated from 0.0 in input order, then
-    the bias added, then the activation, exactly as :func:`neuroevo.kernels.forward.forward_single`.
+    the bias added, then the activation: the order of :func:`neuroevo.kernels.forward.forward_single`,
+    whose sigmoid calls libm's ``exp`` where this one uses :func:`exp_nonpositive`.
+    Reference: :func:`tracks.reference.kernel_forward`.
     """
     src = 0
     for layer in range(layout.shape[0]):

@@ -22,13 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from neuroevo.strategies import STRATEGIES
-from tracks.experiment import RACE_STRATEGY_DEFAULTS, RaceConfig, run_race
+from tracks.experiment import POST_SETTINGS, RACE_STRATEGY_DEFAULTS, RaceConfig, run_race
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
-#: The reference post: population 50, [7,8,4,1] sigmoid, rate 0.1, scale 5, no elitism,
-#: 120 generations, no early stop.
-SEED_SETTINGS = {"population_size": 50, "rate": 0.1, "scale": 5.0, "elitism": 0}
 
 
 def run_one(strategy: str, seed: int, race: dict, settings: dict) -> dict:
@@ -76,7 +73,7 @@ def main(argv=None) -> None:
     plans = []
     if args.preset == "seed":
         race = {"generations": 120, "extra_generations": -1, "robust_samples": 0}   # plain ranking, as the post
-        plans.append(("rank_ga", race, SEED_SETTINGS | overrides))
+        plans.append(("rank_ga", race, POST_SETTINGS | overrides))
     elif args.preset == "defaults":
         race = {} if args.generations is None else {"generations": args.generations}
         plans.append(("rank_ga", race, RACE_STRATEGY_DEFAULTS["rank_ga"] | overrides))

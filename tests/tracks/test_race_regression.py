@@ -2,8 +2,7 @@
 
 import pytest
 
-from benchmarks.suites.race_seeds import SEED_SETTINGS
-from tracks.experiment import RaceConfig, run_race
+from tracks.experiment import POST_SETTINGS, RaceConfig, run_race
 
 
 def race(seed, settings=None, **race):
@@ -26,7 +25,7 @@ def test_reference_settings_reproduce_the_post():
     Measured: the best genome completes the training track in 17 of 20 seeds; median 17 of the
     final best 20 complete the test track.
     """
-    results = [race(seed, SEED_SETTINGS, generations=120, extra_generations=-1, robust_samples=0)
+    results = [race(seed, POST_SETTINGS, generations=120, extra_generations=-1, robust_samples=0)
                for seed in range(20)]
     assert sum(r.train_completed for r in results) >= 15
     completed = sorted(r.test_completed for r in results)

@@ -5,8 +5,7 @@ import pytest
 from conftest import JIT
 
 from neuroevo import Population
-from tracks import (SuiteResult, SuiteSimulator, TrackSimulator, evaluate_suite, seed_training_track,
-                    track_suite)
+from tracks import SuiteResult, SuiteSimulator, TrackSimulator, evaluate_suite, seed_training_track, track_suite
 
 
 @pytest.fixture(scope="module")
