@@ -69,7 +69,7 @@ def test_every_strategy_field_has_help(name):
     (["race", "--sensors", "0,5,500"], "sensor"),
     (["race", "--layers", "6,8,1"], "layers must start with 7 inputs"),
     (["race", "--activation", "softplus"], "unknown activation 'softplus'"),
-    (["race", "--top", "160"], "top must be <= population_size (100); got 160"),
+    (["race", "--top", "0"], "top must be >= 1; got 0"),
 ])
 def test_bad_options_fail_before_any_file_is_written(tmp_path, capsys, argv, msg):
     with pytest.raises(SystemExit) as exc:
@@ -77,6 +77,11 @@ def test_bad_options_fail_before_any_file_is_written(tmp_path, capsys, argv, msg
     assert exc.value.code == 2
     assert msg in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()
+
+
+def test_top_is_capped_at_the_population(tmp_path, capsys):
+    main(["race", "--generations", "2", "--population-size", "10", "--out", str(tmp_path), "--no-plots"])
+    assert "of the best 10 complete" in capsys.readouterr().out
 
 
 def test_resume_of_a_folder_that_is_not_a_run(tmp_path, capsys):

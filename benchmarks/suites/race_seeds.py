@@ -94,7 +94,8 @@ def main(argv=None) -> None:
             rows.append(run_one(name, seed, race, settings))
             r = rows[-1]
             print(f"{name:12s} seed {seed:2d}: train {r['best_train_score']:4d}/{r['train_max']} "
-                  f"best-on-test {r['best_test_score']:4d}/{r['test_max']} top-{r['top']} {r['test_completed']:2d} at gen {r['completed_at']} "
+                  f"best-on-test {r['best_test_score']:4d}/{r['test_max']} "
+                  f"top-{r['top']} {r['test_completed']:2d} at gen {r['completed_at']} "
                   f"({r['generations']} gens, {r['wall_time_s']:.2f} s)", flush=True)
         summary = summarize(rows)
         report["results"][name] = {"race": asdict(RaceConfig(strategy=name, **race)),
