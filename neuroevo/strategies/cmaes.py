@@ -4,7 +4,7 @@ Follows N. Hansen, "The CMA Evolution Strategy: A Tutorial" (arXiv:1604.00772, 2
 numbers below refer to it. This is the ``(mu/mu_w, lambda)``-CMA-ES of the tutorial's algorithm
 summary (Appendix A) with its default parameters (Table 1):
 
-- weighted recombination of the ``mu = P // 2`` best genomes with log weights (Eq. 49-50);
+- weighted recombination of the ``mu = P // 2`` best genomes with log weights (Eq. 49, 53);
 - cumulative step-size adaptation, CSA (Eq. 43-44);
 - rank-one plus rank-mu covariance update with the ``h_sigma`` stall of the rank-one path (Eq. 45, 47);
 - by default the *active* update (Eq. 46, 53): the worst half gets negative weights, scaled so that
@@ -97,7 +97,7 @@ def cma_parameters(num_params: int, population_size: int, mu: int | None = None,
         num_params: dimension ``D``.
         population_size: ``P`` (lambda).
         mu: number of positively weighted parents; None: ``P // 2``.
-        active: give the ranks after ``mu`` negative weights (Eq. 53); otherwise zero.
+        active: give the ranks after ``mu`` negative weights (Eq. 50-53); otherwise zero.
         learning_rate_factor: multiplies ``c_1`` and ``c_mu`` (capped so that ``c_1 + c_mu <= 1``),
             e.g. ``(D + 2) / 3`` for separable CMA-ES (Ros & Hansen 2008). The negative weights are
             finalised with the scaled rates.
@@ -114,7 +114,7 @@ def cma_parameters(num_params: int, population_size: int, mu: int | None = None,
     positive = top - np.log(ranks[:mu])
     negative = np.minimum(0.0, math.log((lam + 1) / 2) - np.log(ranks[mu:]))
     positive /= positive.sum()
-    mueff = 1.0 / float(np.sum(positive**2))                                     # Eq. (50)
+    mueff = 1.0 / float(np.sum(positive**2))                                     # Eq. (8)
 
     c_sigma = (mueff + 2) / (n + mueff + 5)                                      # Eq. (55)
     d_sigma = 1 + 2 * max(0.0, math.sqrt((mueff - 1) / (n + 1)) - 1) + c_sigma   # Eq. (55)
@@ -129,9 +129,9 @@ def cma_parameters(num_params: int, population_size: int, mu: int | None = None,
 
     if active and c_mu > 0 and negative.sum() < 0:
         # Eq. (53): scale the negative weights to sum to -min(alpha_mu^-, alpha_mueff^-, alpha_posdef^-).
-        mueff_minus = float(negative.sum() ** 2 / np.sum(negative**2))          # Eq. (50)
-        alpha_mu = 1 + c_1 / c_mu                                                # Eq. (51)
-        alpha_mueff = 1 + 2 * mueff_minus / (mueff + 2)                          # Eq. (52)
+        mueff_minus = float(negative.sum() ** 2 / np.sum(negative**2))          # Eq. (8), negative
+        alpha_mu = 1 + c_1 / c_mu                                                # Eq. (50)
+        alpha_mueff = 1 + 2 * mueff_minus / (mueff + 2)                          # Eq. (51)
         alpha_posdef = (1 - c_1 - c_mu) / (n * c_mu)                             # Eq. (52)
         negative = negative * (min(alpha_mu, alpha_mueff, alpha_posdef) / -negative.sum())
     else:
@@ -215,6 +215,9 @@ class CMAESConfig:
 
 @dataclass(frozen=True)
 class CMAESState:
+    """Everything that evolves. ``B``, ``d`` and ``eigen_generation`` cache the lazy eigendecomposition,
+    so a state restored from a checkpoint samples exactly as the original would."""
+
     mean: np.ndarray           # (D,) float64 mean m of the search distribution
     sigma: float               # step size sigma
     C: np.ndarray              # (D, D) float64 covariance matrix, symmetric
@@ -270,7 +273,7 @@ class CMAES(Strategy[CMAESConfig, CMAESState]):
     def init(self, x0=None) -> CMAESState:
         """Initial state: mean ``x0`` (zeros when None), ``sigma = sigma0``, ``C = I``. Draws nothing."""
         D = self.num_params
-        return CMAESState(mean=self._x0(x0), sigma=self.config.sigma0, C=np.eye(D), p_sigma=np.zeros(D),
+        return CMAESState(mean=self._x0(x0), sigma=float(self.config.sigma0), C=np.eye(D), p_sigma=np.zeros(D),
                           p_c=np.zeros(D), B=np.eye(D), d=np.ones(D))
 
     def ask(self, state: CMAESState, rng: np.random.Generator) -> tuple[np.ndarray, CMAESState]:

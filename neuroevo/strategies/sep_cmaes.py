@@ -48,6 +48,8 @@ class SepCMAESConfig:
 
 @dataclass(frozen=True)
 class SepCMAESState:
+    """Everything that evolves; O(D) memory."""
+
     mean: np.ndarray      # (D,) float64 mean m of the search distribution
     sigma: float          # step size sigma
     c: np.ndarray         # (D,) float64 diagonal of the covariance matrix C = diag(c)
@@ -84,7 +86,7 @@ class SepCMAES(Strategy[SepCMAESConfig, SepCMAESState]):
     def init(self, x0=None) -> SepCMAESState:
         """Initial state: mean ``x0`` (zeros when None), ``sigma = sigma0``, ``c = 1``. Draws nothing."""
         D = self.num_params
-        return SepCMAESState(mean=self._x0(x0), sigma=self.config.sigma0, c=np.ones(D), p_sigma=np.zeros(D),
+        return SepCMAESState(mean=self._x0(x0), sigma=float(self.config.sigma0), c=np.ones(D), p_sigma=np.zeros(D),
                              p_c=np.zeros(D))
 
     def ask(self, state: SepCMAESState, rng: np.random.Generator) -> tuple[np.ndarray, SepCMAESState]:

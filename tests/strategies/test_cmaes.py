@@ -134,33 +134,37 @@ def test_lazy_eigendecomposition_keeps_sampling_from_the_stored_basis():
 
 # -- regression budgets (measured; tighten them, never loosen them silently) -------------------------
 def test_cmaes_solves_10d_sphere_within_budget():
-    evals, best, _ = minimise(CMAES(num_params=10, sigma0=1.0), sphere, np.full(10, 2.0), seed=3, budget=1600)
+    # Measured: 1400 evaluations.
+    evals, best, _ = minimise(CMAES(num_params=10, sigma0=1.0), sphere, np.full(10, 2.0), seed=3, budget=1500)
     assert best < 1e-8, f"reached {best:.3g} in {evals} evaluations"
 
 
 def test_sep_cmaes_solves_10d_ellipsoid_within_budget():
+    # Measured: 2130 evaluations.
     evals, best, _ = minimise(SepCMAES(num_params=10, sigma0=1.0), ellipsoid, np.full(10, 2.0), seed=3,
-                              budget=2300)
+                              budget=2250)
     assert best < 1e-8, f"reached {best:.3g} in {evals} evaluations"
 
 
 def test_sep_cmaes_solves_100d_ellipsoid_within_budget():
+    # Measured: 26843 evaluations.
     evals, best, _ = minimise(SepCMAES(num_params=100, sigma0=1.0), ellipsoid, np.full(100, 2.0), seed=3,
                               budget=28000)
     assert best < 1e-8, f"reached {best:.3g} in {evals} evaluations"
 
 
 def test_full_cmaes_learns_a_rotated_ellipsoid_that_sep_cannot():
+    # Measured: full CMA-ES 2130 evaluations; separable CMA-ES is still above 1e-8 after 100,000.
     x0 = np.zeros(8)
-    full, f_full, _ = minimise(CMAES(num_params=8, sigma0=1.0), rotated_ellipsoid, x0, seed=1, budget=4000)
-    sep, f_sep, _ = minimise(SepCMAES(num_params=8, sigma0=1.0), rotated_ellipsoid, x0, seed=1, budget=4000)
-    assert f_full < 1e-8 and full < 4000
-    assert f_sep > 1e-8 or sep > 2 * full
+    full, f_full, _ = minimise(CMAES(num_params=8, sigma0=1.0), rotated_ellipsoid, x0, seed=1, budget=2300)
+    _, f_sep, _ = minimise(SepCMAES(num_params=8, sigma0=1.0), rotated_ellipsoid, x0, seed=1, budget=4600)
+    assert f_full < 1e-8 and f_sep > 1e-8
 
 
 @pytest.mark.slow
 def test_cmaes_10d_sphere_over_11_seeds():
-    evals = [minimise(CMAES(num_params=10, sigma0=1.0), sphere, np.full(10, 2.0), seed=s, budget=2000)
+    # Measured: 1320 to 1620 evaluations, median 1440.
+    evals = [minimise(CMAES(num_params=10, sigma0=1.0), sphere, np.full(10, 2.0), seed=s, budget=1700)
              for s in range(11)]
     assert all(best < 1e-8 for _, best, _ in evals)
     assert np.median([e for e, _, _ in evals]) <= 1500
@@ -168,17 +172,20 @@ def test_cmaes_10d_sphere_over_11_seeds():
 
 @pytest.mark.slow
 def test_cmaes_10d_rosenbrock_over_11_seeds():
-    runs = [minimise(CMAES(num_params=10, sigma0=0.5), rosenbrock, np.zeros(10), seed=s, budget=10_000)
+    # Measured: 11 of 11 solved, 4410 to 5730 evaluations, median 4880.
+    runs = [minimise(CMAES(num_params=10, sigma0=0.5), rosenbrock, np.zeros(10), seed=s, budget=6000)
             for s in range(11)]
     solved = [e for e, best, _ in runs if best < 1e-8]
-    assert len(solved) >= 10 and np.median(solved) <= 6000
+    assert len(solved) == 11 and np.median(solved) <= 5100
 
 
 @pytest.mark.slow
 def test_sep_cmaes_100d_ellipsoid_over_5_seeds():
+    # Measured: 25636 to 26843 evaluations, median 25891.
     runs = [minimise(SepCMAES(num_params=100, sigma0=1.0), ellipsoid, np.full(100, 2.0), seed=s,
-                     budget=30_000) for s in range(5)]
+                     budget=28_000) for s in range(5)]
     assert all(best < 1e-8 for _, best, _ in runs)
+    assert np.median([e for e, _, _ in runs]) <= 27_000
 
 
 # -- properties -----------------------------------------------------------------------------------
@@ -328,5 +335,5 @@ def test_custom_mu_and_population(cls):
     w = strategy.params.weights
     assert strategy.population_size == 20 and strategy.params.mu == 3
     assert np.all(w[:3] > 0) and np.all(w[3:] <= 0) and w[:3].sum() == pytest.approx(1.0)
-    evals, best, _ = minimise(strategy, sphere, np.ones(6), seed=0, budget=20_000)
+    _, best, _ = minimise(strategy, sphere, np.ones(6), seed=0, budget=1600)   # measured: 1480 and 1220
     assert best < 1e-8
