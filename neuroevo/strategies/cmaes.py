@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from neuroevo._blas import one_blas_thread
 from neuroevo._checks import check_float, check_int
 from neuroevo.strategies.base import Strategy
 from neuroevo.strategies.shaping import fitness_stats, rank_order, sanitize_fitness
@@ -276,6 +277,7 @@ class CMAES(Strategy[CMAESConfig, CMAESState]):
         return CMAESState(mean=self._x0(x0), sigma=float(self.config.sigma0), C=np.eye(D), p_sigma=np.zeros(D),
                           p_c=np.zeros(D), B=np.eye(D), d=np.ones(D))
 
+    @one_blas_thread
     def ask(self, state: CMAESState, rng: np.random.Generator) -> tuple[np.ndarray, CMAESState]:
         """Sample ``x_k = m + sigma B diag(d) z_k``, ``z_k ~ N(0, I)`` (Eq. 38-40).
 
@@ -310,6 +312,7 @@ class CMAES(Strategy[CMAESConfig, CMAESState]):
             eigvals = eigvals + shift
         return replace(state, C=C, B=B, d=np.sqrt(eigvals), eigen_generation=state.generation)
 
+    @one_blas_thread
     def tell(self, state: CMAESState, genomes, fitness) -> tuple[CMAESState, dict]:
         """Update mean, paths, step size and covariance from one generation (Eq. 41-47).
 
