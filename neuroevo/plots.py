@@ -55,7 +55,7 @@ def plot_history(history, path: str | Path | None = None, *, title: str | None =
     ax.set_xlabel("generation")
     ax.set_ylabel("fitness")
     ax.set_title(title or "fitness over generations")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper left", fontsize=8)
     ax.grid(alpha=0.3)
     if path is not None:
         fig.savefig(path, dpi=120)

@@ -91,6 +91,7 @@ class RaceResult:
     wall_time_s: float
     first_generation_s: float       # includes compiling the kernels on a cold cache
     completed_at: int | None        # generation at which the best genome first completed the track
+    completed_s: float | None       # seconds of evolution until then (compiling included on a cold start)
     run_dir: Path | None = None
     strategy_settings: dict = field(default_factory=dict)
 
@@ -113,6 +114,7 @@ class RaceResult:
             "generations": self.population.generation,
             "evaluations": self.population.evaluations,
             "completed_at": self.completed_at,
+            "completed_s": None if self.completed_s is None else round(self.completed_s, 4),
             "best_train_score": self.best_train_score,
             "train_max": self.train_max,
             "train_completed": self.train_completed,
@@ -178,15 +180,17 @@ def run_race(config: RaceConfig, strategy_settings: dict | None = None, *, write
                                             "network": spec.to_dict()})
         log = RunLog(run_dir)
 
-    state = {"completed_at": None, "first": None}
+    state = {"completed_at": None, "completed_s": None, "first": None, "elapsed": 0.0}
 
     def on_generation(p: Population, row: dict) -> bool:
         if state["first"] is None:
             state["first"] = row["time_s"]
+        state["elapsed"] += row["time_s"]
         if log is not None:
             log.append(row)
         if state["completed_at"] is None and row["fitness_max"] >= sim.max_score:
             state["completed_at"] = row["generation"]
+            state["completed_s"] = state["elapsed"]
         done_at = state["completed_at"]
         return (done_at is not None and config.extra_generations >= 0
                 and row["generation"] >= done_at + config.extra_generations)
@@ -194,7 +198,7 @@ def run_race(config: RaceConfig, strategy_settings: dict | None = None, *, write
     pop.evolve(sim, config.generations, callback=on_generation, progress=None if config.progress else False)
 
     result = _finish(config, pop, train, test, sim, test_sim, state["first"], state["completed_at"],
-                     run_dir, settings, write=write)
+                     state["completed_s"], run_dir, settings, write=write)
     result.wall_time_s = time.perf_counter() - t_start
     if write:
         write_json(run_dir / "summary.json", result.summary())
@@ -218,8 +222,8 @@ def final_ranking(pop: Population, sim: TrackSimulator, config: RaceConfig) -> n
 
 
 def _finish(config: RaceConfig, pop: Population, train: Track, test: Track, sim: TrackSimulator,
-            test_sim: TrackSimulator, first_s: float | None, completed_at: int | None, run_dir: Path | None,
-            settings: dict, *, write: bool) -> RaceResult:
+            test_sim: TrackSimulator, first_s: float | None, completed_at: int | None,
+            completed_s: float | None, run_dir: Path | None, settings: dict, *, write: bool) -> RaceResult:
     """Test the final best genomes on the unseen track and write the run's outputs."""
     spec = pop.network
     order = final_ranking(pop, sim, config)[:config.top]
@@ -229,7 +233,7 @@ def _finish(config: RaceConfig, pop: Population, train: Track, test: Track, sim:
     result = RaceResult(config, pop, train, test, sim.max_score, int(sim.scores(best, spec)[0]),
                         int(test_sim.scores(best, spec)[0]), best[0], top, sim.scores(top, spec),
                         test_sim.scores(top, spec), test_sim.max_score, 0.0, first_s or 0.0, completed_at,
-                        run_dir, settings)
+                        completed_s, run_dir, settings)
     if write:
         _write_outputs(result, spec)
     return result
@@ -292,7 +296,7 @@ def resume_race(run_dir: str | Path, generations: int) -> RaceResult:
     pop.evolve(sim, generations, callback=on_generation, progress=None if config.progress else False)
     completed = [r["generation"] for r in pop.history.rows if r["fitness_max"] >= sim.max_score]
     result = _finish(config, pop, train, test, sim, test_sim, first.get("t"), completed[0] if completed else None,
-                     run_dir, saved.get("strategy_settings", {}), write=True)
+                     None, run_dir, saved.get("strategy_settings", {}), write=True)
     result.wall_time_s = time.perf_counter() - t_start
     write_json(run_dir / "summary.json", result.summary())
     return result

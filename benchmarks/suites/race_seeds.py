@@ -47,6 +47,9 @@ def summarize(rows: list[dict]) -> dict:
         "train_and_all_top_test": int(both.sum()),
         "best_completes_both": int(sum(r["train_completed"] and r["best_test_completed"] for r in rows)),
         "completed_at_median": float(np.median(done_at)) if done_at else None,
+        "completed_s_median": (float(np.median([r["completed_s"] for r in rows if r["completed_s"] is not None]))
+                               if done_at else None),
+        "best_test_fraction": float(np.mean([r["best_test_completed"] for r in rows])),
         "wall_time_median_s": float(np.median([r["wall_time_s"] for r in rows])),
         "generations_median": float(np.median([r["generations"] for r in rows])),
     }
@@ -70,37 +73,37 @@ def main(argv=None) -> None:
         key, _, value = item.partition("=")
         overrides[key] = json.loads(value)
 
-    plans = []
+    plans = []      # (label, strategy, race settings, strategy settings)
     if args.preset == "seed":
         race = {"generations": 120, "extra_generations": -1, "robust_samples": 0}   # plain ranking, as the post
-        plans.append(("rank_ga", race, POST_SETTINGS | overrides))
+        plans.append(("rank_ga", "rank_ga", race, POST_SETTINGS | overrides))
     elif args.preset == "defaults":
-        race = {} if args.generations is None else {"generations": args.generations}
-        plans.append(("rank_ga", race, RACE_STRATEGY_DEFAULTS["rank_ga"] | overrides))
+        plans.append(("rank_ga", "rank_ga", {}, RACE_STRATEGY_DEFAULTS["rank_ga"] | overrides))
     else:
+        # every strategy under the protocol of `neuroevo race`, and the post's GA as the baseline
+        plans.append(("rank_ga_post", "rank_ga", {"generations": 300}, POST_SETTINGS))
         for name in args.strategies.split(","):
-            race = {"generations": args.generations or 300, "extra_generations": 0}
-            plans.append((name, race, overrides))
+            plans.append((name, name, {"generations": 300}, RACE_STRATEGY_DEFAULTS.get(name, {}) | overrides))
     if args.generations is not None:
-        for _, race, _ in plans:
-            race["generations"] = args.generations
+        for plan in plans:
+            plan[2]["generations"] = args.generations
 
     report = {"preset": args.preset, "machine": platform.processor() or platform.machine(),
               "started": time.strftime("%Y-%m-%d %H:%M:%S"), "results": {}}
-    run_one(plans[0][0], 0, plans[0][1] | {"generations": 1}, plans[0][2])      # warm up the JIT
-    for name, race, settings in plans:
+    run_one(plans[0][1], 0, plans[0][2] | {"generations": 1}, plans[0][3])      # warm up the JIT
+    for label, name, race, settings in plans:
         rows = []
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             rows.append(run_one(name, seed, race, settings))
             r = rows[-1]
-            print(f"{name:12s} seed {seed:2d}: train {r['best_train_score']:4d}/{r['train_max']} "
+            print(f"{label:12s} seed {seed:2d}: train {r['best_train_score']:4d}/{r['train_max']} "
                   f"best-on-test {r['best_test_score']:4d}/{r['test_max']} "
                   f"top-{r['top']} {r['test_completed']:2d} at gen {r['completed_at']} "
                   f"({r['generations']} gens, {r['wall_time_s']:.2f} s)", flush=True)
         summary = summarize(rows)
-        report["results"][name] = {"race": asdict(RaceConfig(strategy=name, **race)),
-                                   "settings": settings, "summary": summary, "runs": rows}
-        print(name, json.dumps(summary), flush=True)
+        report["results"][label] = {"strategy": name, "race": asdict(RaceConfig(strategy=name, **race)),
+                                    "settings": settings, "summary": summary, "runs": rows}
+        print(label, json.dumps(summary), flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / (args.out or f"race_{args.preset}.json")
     out.write_text(json.dumps(report, indent=1) + "\n")
