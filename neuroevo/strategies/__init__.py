@@ -60,5 +60,5 @@ def strategy_name(strategy: Strategy) -> str:
     return type(strategy).__name__
 
 
-__all__ = ["STRATEGIES", "RankGA", "RankGAConfig", "RankGAState", "Strategy", "make_strategy",
-           "strategy_name"]
+__all__ = ["CMAES", "PGPE", "SNES", "STRATEGIES", "CrossoverGA", "OpenAIES", "RankGA", "RankGAConfig", "RankGAState",
+           "SepCMAES", "Strategy", "make_strategy", "strategy_name"]

@@ -165,3 +165,12 @@ def test_make_strategy_errors():
         make_strategy(built, 7)
     with pytest.raises(TypeError, match=re.escape("cannot be applied to an existing")):
         make_strategy(built, 5, rate=0.2)
+
+
+def test_every_registered_class_is_public():
+    import neuroevo
+    import neuroevo.strategies as strategies
+
+    for cls in STRATEGIES.values():
+        assert getattr(neuroevo, cls.__name__) is cls and cls.__name__ in neuroevo.__all__
+        assert cls.__name__ in strategies.__all__
