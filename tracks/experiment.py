@@ -115,6 +115,8 @@ class RaceResult:
             "evaluations": self.population.evaluations,
             "completed_at": self.completed_at,
             "completed_s": None if self.completed_s is None else round(self.completed_s, 4),
+            "completed_evals": (None if self.completed_at is None
+                                else self.completed_at * self.population.population_size),
             "best_train_score": self.best_train_score,
             "train_max": self.train_max,
             "train_completed": self.train_completed,

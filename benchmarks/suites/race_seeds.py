@@ -49,6 +49,8 @@ def summarize(rows: list[dict]) -> dict:
         "completed_at_median": float(np.median(done_at)) if done_at else None,
         "completed_s_median": (float(np.median([r["completed_s"] for r in rows if r["completed_s"] is not None]))
                                if done_at else None),
+        "completed_evals_median": (float(np.median([r["completed_evals"] for r in rows
+                                                    if r["completed_evals"] is not None])) if done_at else None),
         "best_test_fraction": float(np.mean([r["best_test_completed"] for r in rows])),
         "wall_time_median_s": float(np.median([r["wall_time_s"] for r in rows])),
         "generations_median": float(np.median([r["generations"] for r in rows])),
