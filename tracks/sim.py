@@ -27,6 +27,8 @@ BACKENDS = ("numpy", "numba")
 
 #: Fewest lanes per block when a small population is split over threads.
 _MIN_LANES = 8
+#: Chunks of blocks per thread: enough to even out populations that crash at different steps.
+_CHUNKS_PER_THREAD = 8
 
 _pools: dict[int, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
@@ -149,14 +151,29 @@ class TrackSimulator(Simulator):
         # Small populations are split across the threads too, in narrower blocks.
         lanes = min(LANES, max(_MIN_LANES, math.ceil(P / self.threads)))
         blocks = math.ceil(P / lanes)
-        chunks = min(blocks, 4 * self.threads) if self.threads > 1 else 1
+        chunks = min(blocks, _CHUNKS_PER_THREAD * self.threads) if self.threads > 1 else 1
         if chunks <= 1:
             rollout(*args, 0, P, lanes, scores, paths)
-        else:
-            edges = [min(P, round(blocks * c / chunks) * lanes) for c in range(chunks + 1)]
-            futures = [_pool(self.threads).submit(rollout, *args, a, b, lanes, scores, paths)
-                       for a, b in zip(edges[:-1], edges[1:]) if b > a]
-            for f in futures:
+            return paths, scores
+        # Chunks of whole blocks, taken in turn by the calling thread and threads - 1 pool workers:
+        # nobody waits idle, and a chunk of early crashes frees its thread for the next one.
+        edges = [min(P, round(blocks * c / chunks) * lanes) for c in range(chunks + 1)]
+        todo = iter([(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a])
+        lock = threading.Lock()
+
+        def work() -> None:
+            while True:
+                with lock:
+                    chunk = next(todo, None)
+                if chunk is None:
+                    return
+                rollout(*args, chunk[0], chunk[1], lanes, scores, paths)
+
+        helpers = [_pool(self.threads - 1).submit(work) for _ in range(min(self.threads, chunks) - 1)]
+        try:
+            work()
+        finally:
+            for f in helpers:
                 f.result()
         return paths, scores
 
