@@ -1,10 +1,10 @@
 """TrackSimulator: fitness = steps a genome's network keeps the player inside the corridor.
 
 The player is a dot starting at ``p = 0`` with speed ``v = 0``. At step ``i`` the network sees
-``[v, p - top[i+s], p - bottom[i+s] for each sensor offset s]`` and outputs a number in (0, 1)
-(sigmoid); the force is that output minus 0.5. Physics: ``p += v/2; v += force; p += v/2``.
-If then ``p > top[i]`` or ``p < bottom[i]`` the genome scores ``i`` and stops; surviving every
-step scores ``max_score = track.length - max(sensors)``.
+``[v, p - top[i+s], p - bottom[i+s] for each sensor offset s]``; its first output (in (0, 1)
+for a sigmoid output layer) minus 0.5 is the force. Physics: ``p += v/2; v += force; p += v/2``.
+If then ``p > top[i]`` or ``p < bottom[i]`` (or ``p`` is NaN) the genome scores ``i`` and stops;
+surviving every step scores ``max_score = track.length - max(sensors)``.
 """
 
 from __future__ import annotations
