@@ -56,6 +56,12 @@ def check_choice(name: str, value, choices, *, owner: str = "") -> str:
     return value
 
 
+def is_numeric(arr: np.ndarray, *, allow_bool: bool = False) -> bool:
+    """True for integer and floating arrays (and boolean ones when ``allow_bool``)."""
+    kind = arr.dtype.kind
+    return kind in "iuf" or (allow_bool and kind == "b")
+
+
 def check_genomes(genomes, num_params: int, *, name: str = "genomes") -> np.ndarray:
     """Return ``genomes`` as a C-contiguous float64 ``(P, D)`` array of finite values.
 
@@ -64,8 +70,7 @@ def check_genomes(genomes, num_params: int, *, name: str = "genomes") -> np.ndar
         ValueError: if it is not 2-D, has the wrong width, no rows, or holds NaN/inf.
     """
     arr = np.asarray(genomes)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating)
-                                   or np.issubdtype(arr.dtype, np.integer)):
+    if not is_numeric(arr):
         raise TypeError(f"{name} must be a numeric array of shape (P, {num_params}); "
                         f"got dtype {arr.dtype}")
     if arr.ndim != 2:
@@ -86,8 +91,7 @@ def check_genomes(genomes, num_params: int, *, name: str = "genomes") -> np.ndar
 def check_vector(name: str, value, size: int) -> np.ndarray:
     """Return ``value`` as a finite float64 ``(size,)`` array (copied), or raise."""
     arr = np.asarray(value)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating)
-                                   or np.issubdtype(arr.dtype, np.integer)):
+    if not is_numeric(arr):
         raise TypeError(f"{name} must be a numeric array of shape ({size},); got dtype {arr.dtype}")
     if arr.shape != (size,):
         raise ValueError(f"{name} must have shape ({size},); got {arr.shape}")

@@ -15,13 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from neuroevo._checks import check_float, check_int
+from neuroevo._checks import check_float, check_int, is_numeric
 
 
 def _barrier(name: str, value) -> np.ndarray:
     arr = np.asarray(value)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating)
-                                   or np.issubdtype(arr.dtype, np.integer)):
+    if not is_numeric(arr):
         raise TypeError(f"Track: {name} must be a numeric 1-D array, one barrier height per step; "
                         f"got dtype {arr.dtype}")
     if arr.ndim != 1:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from neuroevo._checks import check_choice, check_genomes
+from neuroevo._checks import check_choice, check_genomes, is_numeric
 from neuroevo.network.spec import NetworkSpec, as_spec
 
 BACKENDS = ("numpy", "numba")
@@ -31,8 +31,7 @@ ACTIVATIONS = {
 def check_inputs(x, spec: NetworkSpec, population: int) -> np.ndarray:
     """Return ``x`` as float64 of shape ``(P, n_in)`` or ``(P, B, n_in)``, or raise."""
     arr = np.asarray(x)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating)
-                                   or np.issubdtype(arr.dtype, np.integer)):
+    if not is_numeric(arr):
         raise TypeError(f"inputs must be numeric; got dtype {arr.dtype}")
     if arr.ndim not in (2, 3) or arr.shape[0] != population or arr.shape[-1] != spec.num_inputs:
         raise ValueError(f"inputs must have shape ({population}, {spec.num_inputs}) or "

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from neuroevo._checks import is_numeric
+
 
 def sanitize_fitness(fitness, population_size: int, *, owner: str = "tell") -> np.ndarray:
     """Return ``fitness`` as float64 ``(population_size,)`` with every non-finite value set to ``-inf``.
@@ -16,9 +18,7 @@ def sanitize_fitness(fitness, population_size: int, *, owner: str = "tell") -> n
         ValueError: wrong shape.
     """
     arr = np.asarray(fitness)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating)
-                                   or np.issubdtype(arr.dtype, np.integer)
-                                   or arr.dtype == bool):
+    if not is_numeric(arr, allow_bool=True):
         raise TypeError(f"{owner}: fitness must be numeric; got dtype {arr.dtype}")
     if arr.shape != (population_size,):
         raise ValueError(f"{owner}: fitness must have shape ({population_size},), one value per genome "
