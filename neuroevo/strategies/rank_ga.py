@@ -68,6 +68,9 @@ class RankGA(Strategy[RankGAConfig, RankGAState]):
     def tell(self, state: RankGAState, genomes, fitness) -> tuple[RankGAState, dict]:
         genomes = self._check_genomes(genomes)
         fitness = sanitize_fitness(fitness, self.population_size, owner="RankGA.tell")
+        if not np.any(np.isfinite(fitness)):
+            # no genome can be ranked: keep the parents (or the initial sampling) for the next ask
+            return replace(state, generation=state.generation + 1), fitness_stats(fitness)
         order = rank_order(fitness)
         parents = genomes[order]
         new = replace(state, mean=parents[0].copy(), parents=parents, parent_fitness=fitness[order],

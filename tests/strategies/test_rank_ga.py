@@ -74,6 +74,15 @@ def test_children_that_tie_with_elites_rank_above_them():
     assert np.array_equal(state.parents[-1], genomes[-1])
 
 
+def test_a_generation_without_finite_fitness_keeps_the_parents():
+    ga = RankGA(num_params=3, population_size=6)
+    state, genomes, rng = evaluated(ga)
+    asked, state = ga.ask(state, rng)
+    new, metrics = ga.tell(state, asked, np.full(6, np.nan))
+    assert metrics["nonfinite"] == 6 and new.generation == state.generation + 1
+    assert np.array_equal(new.parents, genomes[::-1]) and np.array_equal(new.mean, genomes[-1])
+
+
 def test_mutation_stays_within_rate():
     ga = RankGA(num_params=20, population_size=40, rate=0.1, scale=1e9)
     state, _, rng = evaluated(ga)
