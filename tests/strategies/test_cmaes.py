@@ -10,8 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neuroevo import XOR, Population
-from neuroevo.strategies import STRATEGIES
 from neuroevo.strategies.base import state_from_arrays, state_to_arrays
 from neuroevo.strategies.cmaes import CMAES, CMAESConfig, cma_parameters, default_population_size
 from neuroevo.strategies.sep_cmaes import SepCMAES, SepCMAESConfig
@@ -200,43 +198,6 @@ def run(strategy, f, generations, seed=0, transform=lambda v: v, x0=None):
     return asked, state, metrics
 
 
-@pytest.mark.parametrize("cls", BOTH)
-@pytest.mark.parametrize("transform", [lambda v: 3 * v - 5, np.arctan, np.cbrt, lambda v: -np.exp(-v / 100)])
-def test_invariant_under_strictly_increasing_fitness_transforms(cls, transform):
-    x0 = np.full(7, 0.5)
-    a, _, _ = run(cls(num_params=7, sigma0=0.3), rosenbrock, 25, seed=4, x0=x0)
-    b, _, _ = run(cls(num_params=7, sigma0=0.3), rosenbrock, 25, seed=4, x0=x0, transform=transform)
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
-
-
-@pytest.mark.parametrize("cls", BOTH)
-def test_non_finite_fitness_ranks_last(cls):
-    strategy = cls(num_params=4, population_size=8)
-    genomes, state = strategy.ask(strategy.init(np.ones(4)), np.random.default_rng(2))
-    fitness = -sphere(genomes)
-    worst = fitness.min() - 1.0
-    bad = fitness.copy()
-    bad[[1, 5]] = [np.nan, np.inf]
-    ranked_last = fitness.copy()
-    ranked_last[[1, 5]] = [worst, worst - 1]     # same order as the stable ranking of NaN before +inf
-    s_bad, m_bad = strategy.tell(state, genomes, bad)
-    s_ref, _ = strategy.tell(state, genomes, ranked_last)
-    assert m_bad["nonfinite"] == 2
-    for f in fields(s_bad):
-        assert np.array_equal(getattr(s_bad, f.name), getattr(s_ref, f.name)), f.name
-
-
-@pytest.mark.parametrize("cls", BOTH)
-def test_generation_without_finite_fitness_leaves_the_distribution_alone(cls):
-    strategy = cls(num_params=4, population_size=8)
-    genomes, state = strategy.ask(strategy.init(np.ones(4)), np.random.default_rng(2))
-    new, metrics = strategy.tell(state, genomes, np.full(8, np.nan))
-    assert new.generation == 1 and metrics["nonfinite"] == 8 and math.isnan(metrics["fitness_max"])
-    for f in fields(new):
-        if f.name != "generation":
-            assert np.array_equal(getattr(new, f.name), getattr(state, f.name)), f.name
-
-
 def test_condition_number_is_capped_at_decomposition():
     strategy = CMAES(num_params=3, population_size=6, eigen_interval=1, max_condition=1e6)
     state = strategy.init()
@@ -256,13 +217,9 @@ def test_metrics(cls):
     assert metrics["sigma"] == state.sigma and metrics["axis_ratio"] >= 1
 
 
-def test_registry():
-    assert STRATEGIES["cmaes"] is CMAES and STRATEGIES["sep_cmaes"] is SepCMAES
-
-
 # -- checkpoints ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("cls, settings", [(CMAES, {"eigen_interval": 3}), (CMAES, {}), (SepCMAES, {})])
-def test_checkpoint_round_trip_resumes_exactly(cls, settings):
+@pytest.mark.parametrize("cls, settings", [(CMAES, {"eigen_interval": 3})])
+def test_checkpoint_round_trip_resumes_exactly_across_lazy_decompositions(cls, settings):
     strategy = cls(num_params=12, sigma0=0.4, **settings)
     rng = np.random.default_rng(8)
     state = strategy.init(np.full(12, 0.2))
@@ -276,15 +233,6 @@ def test_checkpoint_round_trip_resumes_exactly(cls, settings):
         genomes, state = strategy.ask(state, rng)
         assert np.array_equal(genomes, expected)
         state, _ = strategy.tell(state, genomes, -rosenbrock(genomes))
-
-
-@pytest.mark.parametrize("name", ["cmaes", "sep_cmaes"])
-def test_population_save_and_load_resume_exactly(tmp_path, name):
-    pop = Population([2, 2, 1], name, seed=5, sigma0=1.0)
-    pop.evolve(XOR(backend="numpy"), 6, progress=False)
-    loaded = Population.load(pop.save(tmp_path / "ck.npz"))
-    assert np.array_equal(loaded.ask_next(), pop.ask_next())
-    assert loaded.strategy.config == pop.strategy.config
 
 
 # -- settings errors --------------------------------------------------------------------------------

@@ -1,11 +1,13 @@
 """The ask/tell contract, checked for every registered strategy with no special cases by name."""
 
+import json
 import re
 from dataclasses import fields
 
 import numpy as np
 import pytest
 
+from neuroevo import XOR, Population
 from neuroevo.strategies import STRATEGIES, make_strategy
 from neuroevo.strategies.base import state_from_arrays, state_to_arrays
 
@@ -28,6 +30,21 @@ def freeze(state):
         if isinstance(v, np.ndarray):
             v.setflags(write=False)
     return state
+
+
+def array_fields(state):
+    return {f.name: getattr(state, f.name) for f in fields(state)
+            if isinstance(getattr(state, f.name), np.ndarray)}
+
+
+def assert_states_equal(a, b):
+    assert type(a) is type(b)
+    for f in fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, np.ndarray):
+            np.testing.assert_array_equal(x, y, err_msg=f.name)
+        else:
+            assert x == y, f.name
 
 
 def run(strategy, generations, seed=0, transform=lambda f: f):
@@ -62,6 +79,17 @@ def test_default_config_is_usable(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_config_and_keyword_constructors_agree(name):
+    cls = STRATEGIES[name]
+    a = cls(cls.Config(population_size=8), num_params=D)
+    b = cls(num_params=D, population_size=8)
+    assert a.config == b.config and a.population_size == 8
+    state = a.init()
+    assert np.array_equal(state.mean, np.zeros(D)) and state.generation == 0
+    assert a.init(np.arange(D)).mean.dtype == np.float64
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_state_is_never_written_in_place(name):
     asked, state = run(build(name), 4)       # freeze() makes every in-place write raise
     assert state.generation == 4 and len(asked) == 4
@@ -69,17 +97,21 @@ def test_state_is_never_written_in_place(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_same_seed_same_genomes(name):
-    a, _ = run(build(name), 4, seed=3)
-    b, _ = run(build(name), 4, seed=3)
+    a, state_a = run(build(name), 4, seed=3)
+    b, state_b = run(build(name), 4, seed=3)
     c, _ = run(build(name), 4, seed=4)
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert_states_equal(state_a, state_b)
     assert not np.array_equal(a[-1], c[-1])
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_invariant_to_strictly_increasing_fitness_transforms(name):
-    a, _ = run(build(name), 5, seed=1)
-    b, _ = run(build(name), 5, seed=1, transform=lambda f: np.exp(f / 3.0) * 7.0 - 2.0)
+@pytest.mark.parametrize("transform", [lambda f: 3.0 * f - 5.0, np.arctan, np.cbrt, lambda f: -np.exp(-f / 100),
+                                       lambda f: np.exp(f / 3.0) * 7.0 - 2.0],
+                         ids=["affine", "arctan", "cbrt", "exp-decay", "exp"])
+def test_invariant_to_strictly_increasing_fitness_transforms(name, transform):
+    a, _ = run(build(name), 10, seed=1)
+    b, _ = run(build(name), 10, seed=1, transform=transform)
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
 
 
@@ -105,24 +137,70 @@ def test_non_finite_fitness_is_ranked_last_and_never_reaches_the_state(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_all_nan_generation_does_not_break_the_run(name):
+def test_nan_and_inf_count_exactly_as_one_tied_worst_fitness(name):
     strategy = build(name)
-    rng = np.random.default_rng(0)
-    genomes, state = strategy.ask(strategy.init(np.zeros(D)), rng)
-    state, _ = strategy.tell(state, genomes, np.full(8, np.nan))
-    genomes, state = strategy.ask(state, rng)
+    _, state = run(strategy, 2, seed=6)
+    genomes, state = strategy.ask(state, np.random.default_rng(6))
+    fitness = sphere(genomes)
+    best, other = int(np.argmax(fitness)), int(np.argmin(fitness))
+    bad = fitness.copy()
+    bad[best], bad[other] = np.nan, np.inf        # the best genome crashed, the worst "overflowed"
+    worse = fitness.copy()
+    worse[[best, other]] = fitness.min() - 1.0    # both become one tied worst value
+    got, metrics = strategy.tell(state, genomes, bad)
+    expected, _ = strategy.tell(state, genomes, worse)
+    assert metrics["nonfinite"] == 2
+    for k, v in array_fields(got).items():
+        e = getattr(expected, k)
+        # a stored fitness may record the non-finite value itself, as -inf, where the worst value stood
+        np.testing.assert_array_equal(np.where(np.isneginf(v) & ~np.isneginf(e), e, v), e, err_msg=k)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_generation_without_finite_fitness_changes_nothing_but_the_count(name):
+    strategy = build(name)
+    _, state = run(strategy, 2, seed=0)
+    genomes, state = strategy.ask(state, np.random.default_rng(0))
+    new, metrics = strategy.tell(state, genomes, np.array([np.nan, np.inf, -np.inf, np.nan] * 2))
+    assert metrics["nonfinite"] == 8 and new.generation == state.generation + 1
+    for f in fields(new):
+        if f.name != "generation":
+            np.testing.assert_array_equal(getattr(new, f.name), getattr(state, f.name), err_msg=f.name)
+    genomes, _ = strategy.ask(new, np.random.default_rng(1))
     assert np.all(np.isfinite(genomes))
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_state_round_trips_and_resumes_exactly(name):
+def test_state_round_trips_through_json_and_resumes_exactly(name):
     strategy = build(name)
-    _, state = run(strategy, 3, seed=2)
-    arrays, scalars = state_to_arrays(state)
-    restored = state_from_arrays(type(state), {k: v.copy() for k, v in arrays.items()}, scalars)
-    a, _ = strategy.ask(state, np.random.default_rng(9))
-    b, _ = strategy.ask(restored, np.random.default_rng(9))
-    assert np.array_equal(a, b)
+    rng = np.random.default_rng(8)
+    state = strategy.init(np.full(D, 0.2))
+    for _ in range(6):
+        arrays, scalars = state_to_arrays(state)
+        assert all(v is None or isinstance(v, int | float | bool | str) for v in scalars.values())
+        restored = state_from_arrays(type(state), {k: v.copy() for k, v in arrays.items()},
+                                     json.loads(json.dumps(scalars)))
+        assert_states_equal(state, restored)
+        twin = np.random.default_rng(0)
+        twin.bit_generator.state = rng.bit_generator.state
+        expected, _ = strategy.ask(restored, twin)
+        genomes, state = strategy.ask(state, rng)
+        assert np.array_equal(genomes, expected)
+        state, _ = strategy.tell(state, genomes, sphere(genomes))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_population_checkpoint_resumes_exactly(name, tmp_path):
+    sim = XOR(backend="numpy")
+    pop = Population([2, 2, 1], name, seed=4, population_size=8)
+    pop.evolve(sim, 3, progress=False)
+    resumed = Population.load(pop.save(tmp_path / "ck.npz"))
+    assert resumed.strategy.config == pop.strategy.config
+    assert np.array_equal(resumed.ask_next(), pop.ask_next())
+    pop.evolve(sim, 2, progress=False)
+    resumed.evolve(sim, 2, progress=False)
+    assert np.array_equal(resumed.genomes, pop.genomes)
+    assert_states_equal(resumed.state, pop.state)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -1,4 +1,7 @@
-"""Crossover GA, OpenAI-ES, PGPE and SNES: contract, invariances, robustness, errors, regression budgets.
+"""Crossover GA, OpenAI-ES, PGPE and SNES: errors, method-specific behaviour, regression budgets.
+
+The ask/tell contract (invariances, NaN handling, immutability, resume) is checked for every
+registered strategy in test_contract.py.
 
 Budgets were measured with the seeds named in each test and hold a margin of about 20%; tighten
 them when a change makes a strategy faster, never loosen them silently.
@@ -8,14 +11,12 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import fields
 
 import numpy as np
 import pytest
 
 import neuroevo
 from neuroevo.strategies import STRATEGIES
-from neuroevo.strategies.base import state_from_arrays, state_to_arrays
 from neuroevo.strategies.crossover_ga import CrossoverGA, CrossoverGAConfig, linear_rank_probabilities
 from neuroevo.strategies.openai_es import OpenAIES, OpenAIESConfig
 from neuroevo.strategies.pgpe import PGPE, PGPEConfig
@@ -44,152 +45,6 @@ def run(strategy, fitness_fn, generations: int, seed: int = 0, x0=None):
         asked.append(genomes)
         state, _ = strategy.tell(state, genomes, fitness_fn(genomes))
     return asked, state
-
-
-def array_fields(state) -> dict[str, np.ndarray]:
-    return {f.name: getattr(state, f.name) for f in fields(state)
-            if isinstance(getattr(state, f.name), np.ndarray)}
-
-
-def assert_states_equal(a, b):
-    assert type(a) is type(b)
-    for f in fields(a):
-        x, y = getattr(a, f.name), getattr(b, f.name)
-        if isinstance(x, np.ndarray):
-            np.testing.assert_array_equal(x, y, err_msg=f.name)
-        else:
-            assert x == y, f.name
-
-
-# -- contract ------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("name", NAMES)
-def test_registered_and_both_constructors(name):
-    cls = STRATEGIES[name]
-    a = cls(cls.Config(population_size=8), num_params=D)
-    b = cls(num_params=D, population_size=8)
-    assert a.config == b.config and a.population_size == 8
-    state = a.init()
-    np.testing.assert_array_equal(state.mean, np.zeros(D))
-    assert state.generation == 0
-    assert a.init(np.arange(D)).mean.dtype == np.float64
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_ask_tell_shapes_metrics(name):
-    strategy = build(name)
-    genomes, state = strategy.ask(strategy.init(np.zeros(D)), np.random.default_rng(0))
-    assert genomes.shape == (10, D) and genomes.dtype == np.float64
-    state, metrics = strategy.tell(state, genomes, sphere(genomes))
-    assert state.generation == 1 and state.mean.shape == (D,)
-    assert {"fitness_max", "fitness_mean", "nonfinite"} <= set(metrics)
-    assert all(isinstance(v, float | int) and np.isfinite(v) for v in metrics.values())
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_same_seed_same_run(name):
-    a, sa = run(build(name), sphere, 4, seed=3)
-    b, sb = run(build(name), sphere, 4, seed=3)
-    for x, y in zip(a, b):
-        np.testing.assert_array_equal(x, y)
-    assert_states_equal(sa, sb)
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_state_is_never_written(name):
-    strategy = build(name)
-    rng = np.random.default_rng(1)
-    state = strategy.init(np.ones(D))
-    for _ in range(4):
-        snapshot = {k: v.copy() for k, v in array_fields(state).items()}
-        for arr in array_fields(state).values():
-            arr.setflags(write=False)
-        genomes, asked_state = strategy.ask(state, rng)
-        for arr in array_fields(asked_state).values():
-            arr.setflags(write=False)
-        new_state, _ = strategy.tell(asked_state, genomes, sphere(genomes))
-        for k, v in array_fields(state).items():
-            np.testing.assert_array_equal(v, snapshot[k])
-        state = new_state
-    assert state.generation == 4
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_state_fields_round_trip_and_resume_asks_the_same(name):
-    strategy = build(name)
-    _, state = run(strategy, sphere, 3, seed=5)
-    arrays, scalars = state_to_arrays(state)
-    for value in scalars.values():
-        assert value is None or isinstance(value, int | float | bool | str)
-    restored = state_from_arrays(type(state), arrays, scalars)
-    assert_states_equal(state, restored)
-    a, _ = strategy.ask(state, np.random.default_rng(9))
-    b, _ = strategy.ask(restored, np.random.default_rng(9))
-    np.testing.assert_array_equal(a, b)
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_population_checkpoint_resume(name, tmp_path):
-    sim = neuroevo.XOR(backend="numpy")
-    pop = neuroevo.Population([2, 2, 1], name, seed=4, population_size=10)
-    pop.evolve(sim, 3, progress=False)
-    path = pop.save(tmp_path / "ckpt.npz")
-    resumed = neuroevo.Population.load(path)
-    np.testing.assert_array_equal(resumed.ask_next(), pop.ask_next())
-    pop.evolve(sim, 2, progress=False)
-    resumed.evolve(sim, 2, progress=False)
-    np.testing.assert_array_equal(resumed.genomes, pop.genomes)
-    assert_states_equal(resumed.state, pop.state)
-
-
-# -- rank invariance and non-finite fitness ----------------------------------------------------------
-
-@pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("transform", [lambda f: 7.0 + 3.0 * f, lambda f: np.arctan(f), np.cbrt],
-                         ids=["affine", "arctan", "cbrt"])
-def test_invariant_to_increasing_fitness_transforms(name, transform):
-    a, _ = run(build(name), sphere, 5, seed=2)
-    b, _ = run(build(name), lambda g: transform(sphere(g)), 5, seed=2)
-    for x, y in zip(a, b):
-        np.testing.assert_array_equal(x, y)
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_nonfinite_fitness_ranked_last(name):
-    strategy = build(name)
-    rng = np.random.default_rng(0)
-    state = strategy.init(np.ones(D))
-    for _ in range(2):
-        genomes, state = strategy.ask(state, rng)
-        state, _ = strategy.tell(state, genomes, sphere(genomes))
-    genomes, state = strategy.ask(state, rng)
-    fitness = sphere(genomes)
-    best = int(np.argmax(fitness))
-    bad = fitness.copy()
-    bad[best] = np.nan                    # the best genome crashed: it must count as the worst
-    worse = fitness.copy()
-    worse[best] = fitness.min() - 1.0
-    got, metrics = strategy.tell(state, genomes, bad)
-    expected, _ = strategy.tell(state, genomes, worse)
-    assert metrics["nonfinite"] == 1
-    for k, v in array_fields(got).items():
-        assert np.all(np.isfinite(v) | np.isneginf(v)), k
-        if k != "parent_fitness":         # the GA stores the crash itself as -inf
-            np.testing.assert_array_equal(v, getattr(expected, k), err_msg=k)
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_all_nonfinite_generation_changes_nothing(name):
-    strategy = build(name)
-    rng = np.random.default_rng(0)
-    _, state = run(strategy, sphere, 2, seed=0)
-    genomes, state = strategy.ask(state, rng)
-    fitness = np.full(10, np.nan)
-    fitness[::3] = [np.inf, -np.inf, np.nan, np.inf][: fitness[::3].size]
-    new, metrics = strategy.tell(state, genomes, fitness)
-    assert metrics["nonfinite"] == 10 and new.generation == state.generation + 1
-    for k, v in array_fields(state).items():
-        np.testing.assert_array_equal(getattr(new, k), v, err_msg=k)
 
 
 # -- errors ------------------------------------------------------------------------------------------
