@@ -20,6 +20,13 @@ from neuroevo.strategies.base import Strategy, state_from_arrays, state_to_array
 from neuroevo.strategies.shaping import fitness_stats
 
 
+def copy_generator(rng: np.random.Generator) -> np.random.Generator:
+    """An independent generator in the same state: it draws what ``rng`` would, without advancing it."""
+    twin = np.random.Generator(type(rng.bit_generator)())
+    twin.bit_generator.state = rng.bit_generator.state
+    return twin
+
+
 class History:
     """Per-generation records. ``history["fitness_max"]`` is a float64 array over generations.
 
@@ -156,9 +163,7 @@ class Population:
 
     def ask_next(self) -> np.ndarray:
         """The genomes the next generation would evaluate, without advancing the run (for tests)."""
-        rng = np.random.Generator(type(self.rng.bit_generator)())
-        rng.bit_generator.state = self.rng.bit_generator.state
-        return self.strategy.ask(self.state, rng)[0]
+        return self.strategy.ask(self.state, copy_generator(self.rng))[0]
 
     # -- checkpoints -------------------------------------------------------------------------
     def save(self, path) -> Path:
@@ -190,9 +195,8 @@ class Population:
             raise ValueError(f"checkpoint uses strategy {name!r}, which is not registered; "
                              f"known: {sorted(STRATEGIES)}")
         strategy_cls = STRATEGIES[name]
-        pop = cls(NetworkSpec.from_dict(meta["network"]),
-                  strategy_cls(strategy_cls.Config(**meta["strategy_config"]),
-                               num_params=NetworkSpec.from_dict(meta["network"]).num_params),
+        spec = NetworkSpec.from_dict(meta["network"])
+        pop = cls(spec, strategy_cls(strategy_cls.Config(**meta["strategy_config"]), num_params=spec.num_params),
                   seed=meta["seed"])
         state_arrays = {k.removeprefix("state__"): v for k, v in arrays.items() if k.startswith("state__")}
         pop.state = state_from_arrays(strategy_cls.State, state_arrays, meta["state_scalars"])

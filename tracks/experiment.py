@@ -17,6 +17,7 @@ from neuroevo import NetworkSpec, Population
 from neuroevo._checks import check_choice, check_float, check_int
 from neuroevo.io.runlog import RunLog, make_run_dir, write_json
 from neuroevo.network.spec import ACTIVATION_CODES
+from neuroevo.population import copy_generator
 from neuroevo.robustness import perturbation_fitness
 from neuroevo.strategies import STRATEGIES
 from tracks.generate import Track, random_track, seed_test_track, seed_training_track
@@ -160,6 +161,42 @@ def training_track(config: RaceConfig) -> Track:
     return random_track(config.track, length=1000)
 
 
+def _simulators(config: RaceConfig) -> tuple[TrackSimulator, TrackSimulator]:
+    """The training and the unseen test simulator (validates the sensors against both tracks)."""
+    return (TrackSimulator(training_track(config), sensors=config.sensors),
+            TrackSimulator(seed_test_track(config.test_seed), sensors=config.sensors))
+
+
+def _evolve(pop: Population, sim: TrackSimulator, generations: int, log: RunLog | None, *, stop_after: int,
+            progress: bool) -> float | None:
+    """Run up to ``generations``, logging each row; with ``stop_after >= 0`` stop that many
+    generations after the track is first completed. Returns the first generation's wall time."""
+    first, done_at = [], completion(pop.history, sim.max_score)[0]
+
+    def on_generation(p: Population, row: dict) -> bool:
+        nonlocal done_at
+        first.append(row["time_s"])
+        if log is not None:
+            log.append(row)
+        if done_at is None and row["fitness_max"] >= sim.max_score:
+            done_at = row["generation"]
+        return done_at is not None and stop_after >= 0 and row["generation"] >= done_at + stop_after
+
+    pop.evolve(sim, generations, callback=on_generation, progress=None if progress else False)
+    return first[0] if first else None
+
+
+def completion(history, max_score: float) -> tuple[int | None, float | None]:
+    """Generation at which a genome first reached ``max_score``, and the seconds of evolution until
+    then (None, None if none did)."""
+    elapsed = 0.0
+    for row in history.rows:
+        elapsed += row["time_s"]
+        if row["fitness_max"] >= max_score:
+            return row["generation"], elapsed
+    return None, None
+
+
 def run_race(config: RaceConfig, strategy_settings: dict | None = None, *, write: bool = True) -> RaceResult:
     """Train on the training track, then test the best ``config.top`` genomes on the unseen track.
 
@@ -172,10 +209,7 @@ def run_race(config: RaceConfig, strategy_settings: dict | None = None, *, write
     t_start = time.perf_counter()
     settings = dict(RACE_STRATEGY_DEFAULTS.get(config.strategy, {})) | dict(strategy_settings or {})
     spec = NetworkSpec(list(config.layers), activation=config.activation)
-    train = training_track(config)
-    test = seed_test_track(config.test_seed)
-    sim = TrackSimulator(train, sensors=config.sensors)       # validates sensors against the track
-    test_sim = TrackSimulator(test, sensors=config.sensors)
+    sim, test_sim = _simulators(config)
     pop = Population(spec, config.strategy, seed=config.seed, **settings)
     run_dir = log = None
     if write:
@@ -183,30 +217,9 @@ def run_race(config: RaceConfig, strategy_settings: dict | None = None, *, write
         write_json(run_dir / "config.json", {"race": asdict(config), "strategy_settings": settings,
                                             "network": spec.to_dict()})
         log = RunLog(run_dir)
-
-    state = {"completed_at": None, "completed_s": None, "first": None, "elapsed": 0.0}
-
-    def on_generation(p: Population, row: dict) -> bool:
-        if state["first"] is None:
-            state["first"] = row["time_s"]
-        state["elapsed"] += row["time_s"]
-        if log is not None:
-            log.append(row)
-        if state["completed_at"] is None and row["fitness_max"] >= sim.max_score:
-            state["completed_at"] = row["generation"]
-            state["completed_s"] = state["elapsed"]
-        done_at = state["completed_at"]
-        return (done_at is not None and config.extra_generations >= 0
-                and row["generation"] >= done_at + config.extra_generations)
-
-    pop.evolve(sim, config.generations, callback=on_generation, progress=None if config.progress else False)
-
-    result = _finish(config, pop, train, test, sim, test_sim, state["first"], state["completed_at"],
-                     state["completed_s"], run_dir, settings, write=write)
-    result.wall_time_s = time.perf_counter() - t_start
-    if write:
-        write_json(run_dir / "summary.json", result.summary())
-    return result
+    first_s = _evolve(pop, sim, config.generations, log, stop_after=config.extra_generations,
+                      progress=config.progress)
+    return _finish(config, pop, sim, test_sim, first_s, run_dir, settings, t_start, write=write)
 
 
 def final_ranking(pop: Population, sim: TrackSimulator, config: RaceConfig) -> np.ndarray:
@@ -218,28 +231,30 @@ def final_ranking(pop: Population, sim: TrackSimulator, config: RaceConfig) -> n
     fitness = np.where(np.isfinite(pop.fitness), pop.fitness, -np.inf)
     if config.robust_samples == 0:
         return np.argsort(-fitness, kind="stable")
-    rng = np.random.Generator(type(pop.rng.bit_generator)())
-    rng.bit_generator.state = pop.rng.bit_generator.state
     robust = perturbation_fitness(pop.genomes, sim, pop.network, noise=config.robust_noise,
-                                  samples=config.robust_samples, rng=rng)
+                                  samples=config.robust_samples, rng=copy_generator(pop.rng))
     return np.lexsort((-robust, -fitness))      # last key first: fitness, then robustness
 
 
-def _finish(config: RaceConfig, pop: Population, train: Track, test: Track, sim: TrackSimulator,
-            test_sim: TrackSimulator, first_s: float | None, completed_at: int | None,
-            completed_s: float | None, run_dir: Path | None, settings: dict, *, write: bool) -> RaceResult:
+def _finish(config: RaceConfig, pop: Population, sim: TrackSimulator, test_sim: TrackSimulator,
+            first_s: float | None, run_dir: Path | None, settings: dict, t_start: float, *,
+            write: bool) -> RaceResult:
     """Test the final best genomes on the unseen track and write the run's outputs."""
     spec = pop.network
     order = final_ranking(pop, sim, config)[:config.top]
     top = pop.genomes[order]
     # the driver: the final generation's best, or the best ever seen if the final generation fell below it
     best = top[:1] if pop.fitness[order[0]] >= pop.best_fitness else pop.best_genome[None]
-    result = RaceResult(config, pop, train, test, sim.max_score, int(sim.scores(best, spec)[0]),
+    completed_at, completed_s = completion(pop.history, sim.max_score)
+    result = RaceResult(config, pop, sim.track, test_sim.track, sim.max_score, int(sim.scores(best, spec)[0]),
                         int(test_sim.scores(best, spec)[0]), best[0], top, sim.scores(top, spec),
                         test_sim.scores(top, spec), test_sim.max_score, 0.0, first_s or 0.0, completed_at,
                         completed_s, run_dir, settings)
     if write:
         _write_outputs(result, spec)
+    result.wall_time_s = time.perf_counter() - t_start
+    if write:
+        write_json(run_dir / "summary.json", result.summary())
     return result
 
 
@@ -284,23 +299,9 @@ def resume_race(run_dir: str | Path, generations: int) -> RaceResult:
                          f"checkpoints/last.npz in it")
     t_start = time.perf_counter()
     saved = json.loads(config_path.read_text())
-    race = saved["race"]
-    config = RaceConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in race.items()})
+    config = RaceConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in saved["race"].items()})
     pop = Population.load(checkpoint)
-    train, test = training_track(config), seed_test_track(config.test_seed)
-    sim = TrackSimulator(train, sensors=config.sensors)
-    test_sim = TrackSimulator(test, sensors=config.sensors)
-    log = RunLog(run_dir)
-    first = {}
-
-    def on_generation(p: Population, row: dict) -> None:
-        first.setdefault("t", row["time_s"])
-        log.append(row)
-
-    pop.evolve(sim, generations, callback=on_generation, progress=None if config.progress else False)
-    completed = [r["generation"] for r in pop.history.rows if r["fitness_max"] >= sim.max_score]
-    result = _finish(config, pop, train, test, sim, test_sim, first.get("t"), completed[0] if completed else None,
-                     None, run_dir, saved.get("strategy_settings", {}), write=True)
-    result.wall_time_s = time.perf_counter() - t_start
-    write_json(run_dir / "summary.json", result.summary())
-    return result
+    sim, test_sim = _simulators(config)
+    first_s = _evolve(pop, sim, generations, RunLog(run_dir), stop_after=-1, progress=config.progress)
+    return _finish(config, pop, sim, test_sim, first_s, run_dir, saved.get("strategy_settings", {}), t_start,
+                   write=True)
