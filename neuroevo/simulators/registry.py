@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import importlib
 
-from neuroevo._checks import check_choice
-
 #: task id -> the module that runs it (it provides ``RaceConfig``-style config and ``run_*``).
 TASKS: dict[str, str] = {
     "race": "tracks.experiment",
@@ -18,7 +16,3 @@ def load(target: str):
     mod = importlib.import_module(module)
     return getattr(mod, attr) if attr else mod
 
-
-def task(name: str):
-    check_choice("task", name, TASKS)
-    return load(TASKS[name])

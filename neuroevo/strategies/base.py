@@ -8,7 +8,7 @@ Strategies see only ``(P, D)`` genomes and ``(P,)`` fitness (higher is better).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import asdict, fields, is_dataclass
+from dataclasses import fields, is_dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
@@ -116,6 +116,3 @@ def state_from_arrays(cls: type, arrays: dict[str, np.ndarray], scalars: dict[st
         raise ValueError(f"checkpoint state holds fields {sorted(unknown)} that {cls.__name__} does not have")
     return cls(**values)
 
-
-def config_to_dict(config) -> dict:
-    return asdict(config)
