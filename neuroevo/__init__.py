@@ -4,10 +4,20 @@ Flat-genome population networks, evolution strategies behind one ask/tell interf
 and vectorized simulators that score a whole population at once.
 """
 
+from neuroevo.engine import (
+                             LoadedRun,
+                             RunError,
+                             RunInterrupted,
+                             RunResult,
+                             evaluate_run,
+                             load_run,
+                             resume,
+                             run,
+)
 from neuroevo.network import NetworkSpec, forward
 from neuroevo.population import History, Population
 from neuroevo.robustness import perturbation_fitness
-from neuroevo.simulators import XOR, FunctionFit, Simulator, SupervisedSimulator
+from neuroevo.simulators import XOR, FunctionFit, GenerationKey, Simulator, SupervisedSimulator
 from neuroevo.strategies import (
                                  CMAES,
                                  PGPE,
@@ -20,9 +30,12 @@ from neuroevo.strategies import (
                                  Strategy,
                                  make_strategy,
 )
+from neuroevo.tasks import Selection, StopRule, TargetRule, Task, register_task, task_names
 
 __version__ = "0.1.0"
 
-__all__ = ["CMAES", "PGPE", "SNES", "STRATEGIES", "XOR", "CrossoverGA", "FunctionFit", "History", "NetworkSpec",
-           "OpenAIES", "Population", "RankGA", "SepCMAES", "Simulator", "Strategy", "SupervisedSimulator", "forward",
-           "make_strategy", "perturbation_fitness"]
+__all__ = ["CMAES", "PGPE", "SNES", "STRATEGIES", "XOR", "CrossoverGA", "FunctionFit", "GenerationKey", "History",
+           "LoadedRun", "NetworkSpec", "OpenAIES", "Population", "RankGA", "RunError", "RunInterrupted", "RunResult",
+           "SepCMAES", "Selection", "Simulator", "StopRule", "Strategy", "SupervisedSimulator", "TargetRule", "Task",
+           "evaluate_run", "forward", "load_run", "make_strategy", "perturbation_fitness", "register_task", "resume",
+           "run", "task_names"]

@@ -1,7 +1,10 @@
-"""Command line: ``neuroevo race | resume | strategies``.
+"""Command line: ``neuroevo run TASK | race | resume | evaluate | strategies | tasks``.
 
 Options are built from the config dataclasses: each field becomes ``--field-name`` and the
-comment after it becomes its help text, so the CLI cannot drift from the code.
+comment after it becomes its help text, so the CLI cannot drift from the code. ``neuroevo run``
+reads TASK and ``--strategy`` first, then offers the run's settings, the task's and the strategy's.
+Every error is one line on stderr: exit code 2 for a bad setting, 1 for a run that cannot go on,
+130 or 143 for a run stopped by SIGINT or SIGTERM (after writing a checkpoint).
 """
 
 from __future__ import annotations
@@ -9,8 +12,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import inspect
+import os
 import re
 import sys
+import textwrap
 import types
 import typing
 from pathlib import Path
@@ -36,8 +41,11 @@ def field_help(cls) -> dict[str, str]:
 
 
 def _parse_tuple(text: str) -> tuple[int, ...]:
+    items = [x.strip() for x in text.split(",")]
     try:
-        return tuple(int(x) for x in text.replace(" ", "").split(",") if x)
+        if not items or any(x == "" for x in items):
+            raise ValueError
+        return tuple(int(x) for x in items)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated integers such as 7,8,4,1; got {text!r}") from None
@@ -46,124 +54,315 @@ def _parse_tuple(text: str) -> tuple[int, ...]:
 def _optional(kind):
     def parse(text: str):
         return None if text.lower() == "none" else kind(text)
-    parse.__name__ = kind.__name__
+    parse.__name__ = getattr(kind, "__name__", "value")
     return parse
 
 
-def add_config_options(parser: argparse.ArgumentParser, cls, defaults: dict | None = None,
-                       skip: tuple[str, ...] = ()) -> None:
-    """Add one ``--option`` per field of the dataclass ``cls`` (defaults: the dataclass's, then ``defaults``)."""
+def _show(value) -> str:
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
+    return str(value)
+
+
+def add_config_options(parser, cls, defaults: dict | None = None, skip: tuple[str, ...] = ()) -> None:
+    """Add one ``--option`` per field of the dataclass ``cls``.
+
+    Options the user leaves out do not appear in the parsed namespace (their default is applied
+    later, by the code that owns the setting); ``defaults`` only changes what the help shows.
+    """
     helps = field_help(cls)
     hints = typing.get_type_hints(cls)
     defaults = defaults or {}
     for f in dataclasses.fields(cls):
         if f.name in skip:
             continue
-        default = defaults.get(f.name, f.default)
+        shown = _show(defaults.get(f.name, f.default))
         flag = "--" + f.name.replace("_", "-")
         text = helps.get(f.name, "")
         hint = hints[f.name]
         args = typing.get_args(hint)
         if hint is bool:
-            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=default,
-                                help=f"{text} (default: {default})")
+            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
+                                default=argparse.SUPPRESS, help=f"{text} (default: {shown})")
             continue
-        if typing.get_origin(hint) is tuple:
-            kind, shown = _parse_tuple, ",".join(map(str, default))
-        elif isinstance(hint, types.UnionType) and type(None) in args:
-            base = next(a for a in args if a is not type(None))
-            kind, shown = _optional(base), default
-        else:
-            kind, shown = hint, default
-        parser.add_argument(flag, dest=f.name, type=kind, default=default, metavar=f.name.upper(),
+        optional = isinstance(hint, types.UnionType) and type(None) in args
+        base = next(a for a in args if a is not type(None)) if optional else hint
+        kind = _parse_tuple if typing.get_origin(base) is tuple else base
+        if optional:
+            kind = _optional(kind)
+        parser.add_argument(flag, dest=f.name, type=kind, default=argparse.SUPPRESS, metavar=f.name.upper(),
                             help=f"{text} (default: {shown})")
 
 
-def _strategy_from_argv(argv: list[str], default: str) -> str:
+def _value_after(argv: list[str], flag: str) -> str | None:
     for i, arg in enumerate(argv):
-        if arg == "--strategy" and i + 1 < len(argv):
+        if arg == flag and i + 1 < len(argv):
             return argv[i + 1]
-        if arg.startswith("--strategy="):
+        if arg.startswith(flag + "="):
             return arg.split("=", 1)[1]
-    return default
+    return None
+
+
+def _task_from_argv(argv: list[str]) -> str | None:
+    """The TASK of ``neuroevo run TASK ...`` (the first word after ``run`` that is not an option)."""
+    if "run" not in argv:
+        return None
+    rest = argv[argv.index("run") + 1:]
+    return rest[0] if rest and not rest[0].startswith("-") else None
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _version() -> str:
+    from neuroevo import __version__
+    return f"neuroevo {__version__}"
 
 
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
-    from neuroevo.simulators.registry import TASKS, load
+    from neuroevo.engine.config import RunConfig
+    from neuroevo.tasks import task_names
 
-    parser = argparse.ArgumentParser(prog="neuroevo", description="Neuroevolution on the CPU.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = _Parser(prog="neuroevo", description="Neuroevolution on the CPU: evolve networks for a task, "
+                     "with run folders, checkpoints and exact resume.")
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
-    module = load(TASKS["race"])
-    name = _strategy_from_argv(argv, module.RaceConfig.strategy)
-    p = sub.add_parser(
-        "race", help="evolve a driver on the racing track, then test it on an unseen track",
-        description="Evolve a network that steers a car along a racing track, then test the best drivers "
-                    "on an unseen 4000-step track. Writes a run folder with config, metrics, the best genome, "
-                    "a checkpoint and plots, and prints a summary. The options after the race settings are "
-                    "those of the chosen --strategy (see `neuroevo race --strategy NAME --help`).")
-    add_config_options(p.add_argument_group("race settings"), module.RaceConfig)
-    if name in STRATEGIES:
-        cfg = STRATEGIES[name].Config
-        group = p.add_argument_group(f"{name} settings ({cfg.__name__})")
-        add_config_options(group, cfg, module.RACE_STRATEGY_DEFAULTS.get(name, {}))
-    p.set_defaults(handler=_race, strategy_config=STRATEGIES[name].Config if name in STRATEGIES else None)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    task_text = _task_from_argv(argv) if command == "run" else ("race" if command == "race" else None)
+    names = task_names()
+    for name in ("run", "race"):
+        if name == "run":
+            p = sub.add_parser("run", help="evolve a network for a task; write a run folder and a summary",
+                               description="Evolve a network for TASK, choose its best genome, evaluate it on "
+                               "held-out data, and write a run folder (config.json, metrics.jsonl, checkpoints, "
+                               "best genome, plots, summary.json). TASK is a registered task "
+                               f"({', '.join(names)}), module.path:ClassName or path/to/file.py:ClassName "
+                               "(a Task or Simulator subclass). `neuroevo run TASK --help` lists the task's "
+                               "options and those of its --strategy.")
+            p.add_argument("task", metavar="TASK", help=f"one of {names}, module:Class or file.py:Class")
+        else:
+            p = sub.add_parser("race", help="alias of `neuroevo run race`",
+                               description="Evolve a network that steers a car along a racing track, then test "
+                               "the best drivers on an unseen 4000-step track (the same as `neuroevo run race`).")
+        p.set_defaults(handler=_run)
+        if command == name and task_text is not None:
+            _add_task_options(p, task_text, argv)
+        elif command == name:
+            add_config_options(p.add_argument_group("run settings"), RunConfig)
 
     r = sub.add_parser("resume", help="continue a run from its checkpoint",
-                       description="Continue a race run from RUN_DIR/checkpoints/last.npz; the continued run "
-                                   "is exactly the run that was never stopped.")
-    r.add_argument("run_dir", type=Path, help="a run folder written by `neuroevo race`")
-    r.add_argument("--generations", type=int, required=True, help="how many more generations to run")
+                       description="Continue the run in RUN_DIR from its last checkpoint; the continued run is "
+                                   "exactly the run that was never stopped. Without --generations it finishes "
+                                   "the run as configured; with --generations N it runs N more generations.")
+    r.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run folder written by `neuroevo run`")
+    r.add_argument("--generations", type=int, default=None, help="run this many more generations (no stop rule)")
+    r.add_argument("--checkpoint", default=None,
+                   help="start from this checkpoint: last (default), previous, or a file")
+    r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="show progress (default: as the run was started)")
     r.set_defaults(handler=_resume)
 
-    s = sub.add_parser("strategies", help="list the evolution strategies and their settings")
+    e = sub.add_parser("evaluate", help="run a finished run's held-out evaluation again",
+                       description="Load the best genome of RUN_DIR and run its task's held-out evaluation "
+                                   "again; tasks add options that change what it is evaluated on.")
+    e.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run folder written by `neuroevo run`")
+    e.add_argument("--json", action="store_true", help="print the figures as JSON")
+    if command == "evaluate":
+        _add_evaluate_options(e, argv)
+    e.set_defaults(handler=_evaluate)
+
+    s = sub.add_parser("strategies", help="list the evolution strategies and the settings each task uses",
+                       description="List the evolution strategies with every setting, its default, and the "
+                                   "default each task uses instead.")
+    s.add_argument("name", nargs="?", metavar="NAME", help=f"one strategy: {sorted(STRATEGIES)}")
+    s.add_argument("--task", default=None, help="show the defaults of this task only")
     s.set_defaults(handler=_strategies)
+
+    t = sub.add_parser("tasks", help="list the registered tasks and their defaults")
+    t.set_defaults(handler=_tasks)
     return parser
 
 
-def _race(args: argparse.Namespace) -> int:
-    from neuroevo.simulators.registry import TASKS, load
+def _add_task_options(p: argparse.ArgumentParser, task_text: str, argv: list[str]) -> None:
+    from neuroevo.engine.config import RunConfig
+    from neuroevo.tasks import resolve_task
 
-    module = load(TASKS["race"])
-    race_fields = {f.name for f in dataclasses.fields(module.RaceConfig)}
-    values = vars(args)
-    config = module.RaceConfig(**{k: values[k] for k in race_fields})
-    settings = {}
-    if args.strategy_config is not None:
-        settings = {f.name: values[f.name] for f in dataclasses.fields(args.strategy_config)
-                    if f.name in values}
-    result = module.run_race(config, settings)
+    try:
+        task_cls, _ = resolve_task(task_text)
+    except (ValueError, TypeError) as exc:
+        p.exit(2, f"neuroevo run: error: {exc}\n")
+    strategy = _value_after(argv, "--strategy") or task_cls.default_strategy
+    add_config_options(p.add_argument_group("run settings"), RunConfig, {
+        "strategy": task_cls.default_strategy, "generations": task_cls.default_generations,
+        "layers": task_cls.default_layers, "activation": task_cls.default_activation})
+    if dataclasses.fields(task_cls):
+        add_config_options(p.add_argument_group(f"{task_cls.name} settings"), task_cls)
+    if strategy in STRATEGIES:
+        cfg = STRATEGIES[strategy].Config
+        add_config_options(p.add_argument_group(f"{strategy} settings ({cfg.__name__})"), cfg,
+                           task_cls.strategy_defaults.get(strategy, {}))
+    p.set_defaults(task_text=task_text)
+
+
+def _add_evaluate_options(p: argparse.ArgumentParser, argv: list[str]) -> None:
+    from neuroevo.engine.run import _plan_of
+
+    target = next((a for a in argv[argv.index("evaluate") + 1:] if not a.startswith("-")), None)
+    if target is None:
+        return
+    try:
+        plan = _plan_of(Path(target))
+    except Exception as exc:  # reported when the command runs
+        p.set_defaults(load_error=str(exc))
+        return
+    task_cls = type(plan.task)
+    if task_cls.held_out_fields:
+        helps = field_help(task_cls)
+        group = p.add_argument_group(f"{task_cls.name} held-out settings")
+        hints = typing.get_type_hints(task_cls)
+        for name in task_cls.held_out_fields:
+            group.add_argument("--" + name.replace("_", "-"), dest=name, type=hints[name], default=argparse.SUPPRESS,
+                               metavar=name.upper(),
+                               help=f"{helps.get(name, '')} (default: the run's, {getattr(plan.task, name)})")
+
+
+_NOT_SETTINGS = ("command", "handler", "task", "task_text", "run_dir", "json", "load_error")
+
+
+def _run(args: argparse.Namespace) -> int:
+    import neuroevo
+
+    task = getattr(args, "task_text", None) or getattr(args, "task", None) or "race"
+    settings = {k: v for k, v in vars(args).items() if k not in _NOT_SETTINGS}
+    result = neuroevo.run(task, **settings)
     print(result.report())
     return 0
 
 
 def _resume(args: argparse.Namespace) -> int:
-    from neuroevo.simulators.registry import TASKS, load
+    import neuroevo
 
-    module = load(TASKS["race"])
-    result = module.resume_race(args.run_dir, args.generations)
+    result = neuroevo.resume(args.run_dir, generations=args.generations, checkpoint=args.checkpoint,
+                             progress=args.progress)
     print(result.report())
     return 0
 
 
-def _strategies(args: argparse.Namespace) -> int:
-    for name, cls in sorted(STRATEGIES.items()):
-        doc = (sys.modules[cls.__module__].__doc__ or "").strip().splitlines()[0]
-        print(f"{name:14s} {cls.__name__:14s} {doc}")
-        helps = field_help(cls.Config)
-        for f in dataclasses.fields(cls.Config):
-            print(f"    --{f.name.replace('_', '-'):22s} {f.default!s:>10s}  {helps.get(f.name, '')}")
+def _evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    import neuroevo
+    from neuroevo.engine.run import RunError
+
+    if getattr(args, "load_error", None):
+        raise RunError(args.load_error)
+    overrides = {k: v for k, v in vars(args).items() if k not in _NOT_SETTINGS}
+    loaded, figures = neuroevo.evaluate_run(args.run_dir, **overrides)
+    if args.json:
+        print(json.dumps(figures, indent=2))
+        return 0
+    summary = dict(loaded.summary or {}) | figures
+    print(f"neuroevo evaluate: {loaded.plan.label} run {loaded.run_dir}")
+    for line in loaded.task.report(summary):
+        print(line)
     return 0
 
 
+def _paragraph(doc: str | None) -> str:
+    """The first paragraph of a docstring, on one line."""
+    text = (doc or "").strip().split("\n\n")[0]
+    return " ".join(text.split())
+
+
+def _strategies(args: argparse.Namespace) -> int:
+    from neuroevo.tasks import get_task, task_names
+
+    if args.name is not None and args.name not in STRATEGIES:
+        raise ValueError(f"unknown strategy {args.name!r}; choose one of {sorted(STRATEGIES)}")
+    tasks = [get_task(args.task)] if args.task else [get_task(n) for n in task_names()]
+    names = [args.name] if args.name else sorted(STRATEGIES)
+    width = 100
+    for name in names:
+        cls = STRATEGIES[name]
+        users = [t.name for t in tasks if t.default_strategy == name]
+        print(f"{name} ({cls.__name__})" + (f", the default of {', '.join(users)}" if users else ""))
+        for line in textwrap.wrap(_paragraph(sys.modules[cls.__module__].__doc__), width - 4):
+            print("    " + line)
+        helps = field_help(cls.Config)
+        for f in dataclasses.fields(cls.Config):
+            per_task = [f"{t.name}: {_show(t.strategy_defaults[name][f.name])}" for t in tasks
+                        if f.name in t.strategy_defaults.get(name, {})]
+            default = _show(f.default)
+            if args.task:
+                default = per_task[0].split(": ", 1)[1] if per_task else default
+                per_task = []
+            print(f"    --{f.name.replace('_', '-'):20s} {default:>8s}  {helps.get(f.name, '')}")
+            if per_task:
+                print(f"    {'':20s}   {'':8s}  used instead: {', '.join(per_task)}")
+        print()
+    return 0
+
+
+def _tasks(args: argparse.Namespace) -> int:
+    from neuroevo.tasks import get_task, task_names
+
+    for name in task_names():
+        t = get_task(name)
+        layers = ",".join(map(str, t.default_layers)) if t.default_layers else "(given)"
+        print(f"{name:8s} {t.description}")
+        print(f"{'':8s} network {layers} {t.default_activation}, strategy {t.default_strategy}, "
+              f"at most {t.default_generations} generations")
+    return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return " ".join(text.split())
+
+
 def main(argv: list[str] | None = None) -> int:
+    from neuroevo.engine import RunAborted, RunError, RunInterrupted
+    from neuroevo.io.checkpoint import CheckpointError
+
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    try:
+        parser = build_parser(argv)
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:
+        print("neuroevo: interrupted", file=sys.stderr)
+        return 130
+    prog = f"neuroevo {args.command}"
     try:
         return args.handler(args)
+    except RunInterrupted as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except RunAborted as exc:
+        where = getattr(exc, "run_dir", None)
+        tail = f"; the last checkpoint is kept: neuroevo resume {where}" if where else ""
+        print(f"{prog}: aborted by a second {exc}{tail}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    except (RunError, CheckpointError) as exc:
+        print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
     except (ValueError, TypeError) as exc:
-        parser.exit(2, f"neuroevo {args.command}: error: {exc}\n")
+        if os.environ.get("NEUROEVO_DEBUG"):
+            raise
+        print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        name = f" {exc.filename!r}" if exc.filename else ""
+        print(f"{prog}: error:{name} {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"{prog}: error: out of memory; use a smaller population or fewer samples", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

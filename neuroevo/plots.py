@@ -60,3 +60,75 @@ def plot_history(history, path: str | Path | None = None, *, title: str | None =
     if path is not None:
         fig.savefig(path, dpi=120)
     return fig
+
+
+def close_figures() -> None:
+    """Close every pyplot figure (a run draws several and keeps none)."""
+    import sys
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+
+
+def plot_surface(genome, network, path=None, *, title: str | None = None, resolution: int = 101):
+    """A 2-input network's first output over the unit square, with the four corners marked.
+
+    Args:
+        genome: float64 ``(D,)``.
+        network: the :class:`NetworkSpec` the genome encodes (2 inputs).
+        path: write the figure there when given.
+        title: figure title.
+        resolution: grid points per axis.
+
+    Returns:
+        The matplotlib Figure.
+    """
+    from neuroevo.network.spec import as_spec
+
+    spec = as_spec(network)
+    if spec.num_inputs != 2:
+        raise ValueError(f"plot_surface draws networks with 2 inputs; this one has {spec.num_inputs}")
+    g = np.linspace(0.0, 1.0, resolution)
+    xx, yy = np.meshgrid(g, g)
+    x = np.stack([xx.ravel(), yy.ravel()], axis=1)[None]
+    z = spec.forward(np.asarray(genome, dtype=np.float64)[None], x)[0, :, 0].reshape(xx.shape)
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(4.4, 3.8), constrained_layout=True)
+    mesh = ax.pcolormesh(xx, yy, z, shading="auto", cmap="RdBu_r", vmin=0, vmax=1)
+    ax.contour(xx, yy, z, levels=[0.5], colors="k", linewidths=1)
+    for (a, b), want in zip([(0, 0), (0, 1), (1, 0), (1, 1)], [0, 1, 1, 0]):
+        ax.scatter([a], [b], s=80, c="white" if want == 0 else "black", edgecolors="k", zorder=3)
+    fig.colorbar(mesh, ax=ax, label="output")
+    ax.set_xlabel("input 1")
+    ax.set_ylabel("input 2")
+    ax.set_title(title or "network output")
+    if path is not None:
+        fig.savefig(path, dpi=120)
+    return fig
+
+
+def plot_fit(genome, network, fn, train_x, held_out_x, path=None, *, title: str | None = None):
+    """A 1-input network's output against the function it fits, with the training and held-out points.
+
+    Returns:
+        The matplotlib Figure.
+    """
+    from neuroevo.network.spec import as_spec
+
+    spec = as_spec(network)
+    lo, hi = float(np.min(train_x)), float(np.max(train_x))
+    x = np.linspace(lo, hi, 400)
+    y = spec.forward(np.asarray(genome, dtype=np.float64)[None], x[None, :, None])[0, :, 0]
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 3.6), constrained_layout=True)
+    ax.plot(x, fn(x), color="0.5", lw=3, alpha=0.5, label="target")
+    ax.plot(x, y, color="#08306b", lw=1.5, label="best genome")
+    ax.scatter(train_x, fn(train_x), s=14, color="#3182bd", zorder=3, label="training points")
+    ax.scatter(held_out_x, fn(held_out_x), s=14, marker="x", color="#e6550d", zorder=3, label="held-out points")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_title(title or "fit")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    if path is not None:
+        fig.savefig(path, dpi=120)
+    return fig

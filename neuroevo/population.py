@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from neuroevo._checks import check_float, check_int
-from neuroevo.io.checkpoint import read_npz, write_npz_atomic
+from neuroevo.io.checkpoint import CheckpointError, read_npz, write_npz_atomic
 from neuroevo.network.spec import NetworkSpec, as_spec
-from neuroevo.simulators.base import Simulator
+from neuroevo.simulators.base import GenerationKey, Simulator
 from neuroevo.strategies import STRATEGIES, make_strategy, strategy_name
 from neuroevo.strategies.base import Strategy, state_from_arrays, state_to_arrays
 from neuroevo.strategies.shaping import fitness_stats
@@ -97,10 +97,15 @@ class Population:
         return self.strategy.population_size
 
     def step(self, simulator: Simulator) -> dict:
-        """Run one generation (ask, evaluate, tell) and return its history row."""
+        """Run one generation and return its history row.
+
+        The run's generator is drawn from in a fixed order: the strategy's ``ask`` first, then one
+        :class:`GenerationKey` for the evaluation (its common and per-genome streams).
+        """
         t0 = time.perf_counter()
         genomes, state = self.strategy.ask(self.state, self.rng)
-        fitness = simulator.evaluate(genomes, self.network, self.rng)
+        key = GenerationKey.draw(self.rng)
+        fitness = simulator.evaluate(genomes, self.network, key=key)
         self.state, metrics = self.strategy.tell(state, genomes, fitness)
         self.generation += 1
         self.evaluations += genomes.shape[0]
@@ -166,12 +171,14 @@ class Population:
         return self.strategy.ask(self.state, copy_generator(self.rng))[0]
 
     # -- checkpoints -------------------------------------------------------------------------
-    def save(self, path) -> Path:
-        """Write a checkpoint (``.npz``); :meth:`load` resumes it exactly."""
+    def checkpoint_payload(self) -> tuple[dict[str, np.ndarray], dict]:
+        """Everything the run needs to continue exactly, as ``(arrays, json_record)``."""
         arrays, scalars = state_to_arrays(self.state)
         arrays = {f"state__{k}": v for k, v in arrays.items()}
-        if self.best_genome is not None:
-            arrays["best_genome"] = self.best_genome
+        for name in ("best_genome", "genomes", "fitness"):
+            value = getattr(self, name)
+            if value is not None:
+                arrays[name] = value
         meta = {
             "network": self.network.to_dict(),
             "strategy": strategy_name(self.strategy),
@@ -184,29 +191,67 @@ class Population:
             "best_fitness": self.best_fitness,
             "history": self.history.rows,
         }
-        return write_npz_atomic(path, arrays, meta)
+        return arrays, meta
+
+    def save(self, path, *, previous=None) -> Path:
+        """Write a checkpoint (``.npz``, atomically); :meth:`load` resumes it exactly.
+
+        Args:
+            path: file name ending in ``.npz``.
+            previous: keep the file being replaced under this name.
+        """
+        arrays, meta = self.checkpoint_payload()
+        return write_npz_atomic(path, arrays, meta, previous=previous)
+
+    @classmethod
+    def from_payload(cls, arrays: dict[str, np.ndarray], meta: dict, *, source: str = "checkpoint") -> Population:
+        """Inverse of :meth:`checkpoint_payload`; raises :class:`CheckpointError` on a record that does not fit."""
+        try:
+            name = meta["strategy"]
+            if name not in STRATEGIES:
+                raise CheckpointError(f"{source} uses strategy {name!r}, which is not registered; "
+                                      f"known: {sorted(STRATEGIES)}")
+            strategy_cls = STRATEGIES[name]
+            spec = NetworkSpec.from_dict(meta["network"])
+            strategy = strategy_cls(strategy_cls.Config(**meta["strategy_config"]), num_params=spec.num_params)
+            pop = cls(spec, strategy, seed=meta["seed"])
+            state_arrays = {k.removeprefix("state__"): v for k, v in arrays.items() if k.startswith("state__")}
+            pop.state = state_from_arrays(strategy_cls.State, state_arrays, meta["state_scalars"])
+            pop.rng.bit_generator.state = meta["rng_state"]
+            pop.generation = check_int("generation", meta["generation"], minimum=0)
+            pop.evaluations = check_int("evaluations", meta["evaluations"], minimum=0)
+            pop.best_fitness = float(meta["best_fitness"])
+            pop.best_genome = arrays.get("best_genome")
+            pop.genomes = arrays.get("genomes")
+            pop.fitness = arrays.get("fitness")
+            pop.history = History(meta["history"])
+        except CheckpointError:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:
+            what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc).splitlines()[0]
+            raise CheckpointError(f"{source} does not hold a usable population ({what})") from None
+        for name, want in (("best_genome", (spec.num_params,)), ("genomes", (None, spec.num_params)),
+                           ("fitness", (None,))):
+            value = getattr(pop, name)
+            if value is not None and (value.ndim != len(want) or
+                                      any(w is not None and s != w for s, w in zip(value.shape, want))):
+                raise CheckpointError(f"{source}: {name} has shape {value.shape}, which does not fit the "
+                                      f"network {list(spec.sizes)} ({spec.num_params} parameters)")
+        if len(pop.history) != pop.generation:
+            raise CheckpointError(f"{source}: its history has {len(pop.history)} rows for "
+                                  f"{pop.generation} generations")
+        return pop
 
     @classmethod
     def load(cls, path) -> Population:
-        """Rebuild a population from :meth:`save`; its next generation equals the unbroken run's."""
+        """Rebuild a population from :meth:`save`; its next generation equals the unbroken run's.
+
+        Raises:
+            FileNotFoundError: no file at ``path``.
+            CheckpointError: the file is damaged, truncated, or not a neuroevo checkpoint.
+        """
         arrays, meta = read_npz(path)
-        name = meta["strategy"]
-        if name not in STRATEGIES:
-            raise ValueError(f"checkpoint uses strategy {name!r}, which is not registered; "
-                             f"known: {sorted(STRATEGIES)}")
-        strategy_cls = STRATEGIES[name]
-        spec = NetworkSpec.from_dict(meta["network"])
-        pop = cls(spec, strategy_cls(strategy_cls.Config(**meta["strategy_config"]), num_params=spec.num_params),
-                  seed=meta["seed"])
-        state_arrays = {k.removeprefix("state__"): v for k, v in arrays.items() if k.startswith("state__")}
-        pop.state = state_from_arrays(strategy_cls.State, state_arrays, meta["state_scalars"])
-        pop.rng.bit_generator.state = meta["rng_state"]
-        pop.generation = meta["generation"]
-        pop.evaluations = meta["evaluations"]
-        pop.best_fitness = meta["best_fitness"]
-        pop.best_genome = arrays.get("best_genome")
-        pop.history = History(meta["history"])
-        return pop
+        return cls.from_payload(arrays, meta, source=f"checkpoint {str(path)!r}")
 
     def __repr__(self) -> str:
         return (f"Population({self.network!r}, {type(self.strategy).__name__}, "

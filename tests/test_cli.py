@@ -6,7 +6,8 @@ import pytest
 
 from neuroevo.cli import field_help, main
 from neuroevo.strategies import STRATEGIES
-from tracks.experiment import RaceConfig
+from neuroevo.engine.config import RunConfig
+from tracks.tasks import RaceTask
 
 
 def run_dirs(root):
@@ -20,7 +21,8 @@ def test_race_writes_a_complete_run_folder(tmp_path, capsys):
     (run,) = run_dirs(tmp_path)
     assert run.name.startswith("race__rank_ga__s3__")
     config = json.loads((run / "config.json").read_text())
-    assert config["race"]["generations"] == 4 and config["network"]["layers"] == [7, 8, 4, 1]
+    assert config["generations"] == 4 and config["layers"] == [7, 8, 4, 1] and config["sensors"] == [0, 5, 9]
+    assert config["network"]["layers"] == [7, 8, 4, 1] and config["task"] == "race"
     rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["generation"] for r in rows] == [1, 2, 3, 4]
     assert np.load(run / "best_genome.npy").shape == (105,)
@@ -49,8 +51,8 @@ def test_help_explains_every_option(capsys):
     with pytest.raises(SystemExit):
         main(["race", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    helps = field_help(RaceConfig) | field_help(STRATEGIES["rank_ga"].Config)
-    for f in dataclasses.fields(RaceConfig):
+    helps = field_help(RunConfig) | field_help(RaceTask) | field_help(STRATEGIES["rank_ga"].Config)
+    for f in dataclasses.fields(RunConfig) + dataclasses.fields(RaceTask):
         assert "--" + f.name.replace("_", "-") in text
         assert " ".join(helps[f.name].split()) in text, f.name
     for f in dataclasses.fields(STRATEGIES["rank_ga"].Config):
@@ -72,9 +74,7 @@ def test_every_strategy_field_has_help(name):
     (["race", "--top", "0"], "top must be >= 1; got 0"),
 ])
 def test_bad_options_fail_before_any_file_is_written(tmp_path, capsys, argv, msg):
-    with pytest.raises(SystemExit) as exc:
-        main(argv + ["--out", str(tmp_path / "runs")])
-    assert exc.value.code == 2
+    assert main(argv + ["--out", str(tmp_path / "runs")]) == 2
     assert msg in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()
 
@@ -85,9 +85,8 @@ def test_top_is_capped_at_the_population(tmp_path, capsys):
 
 
 def test_resume_of_a_folder_that_is_not_a_run(tmp_path, capsys):
-    with pytest.raises(SystemExit):
-        main(["resume", str(tmp_path), "--generations", "2"])
-    assert "is not a race run folder" in capsys.readouterr().err
+    assert main(["resume", str(tmp_path), "--generations", "2"]) == 1
+    assert "is not a run folder: it has no config.json" in capsys.readouterr().err
 
 
 def test_strategies_lists_the_registry(capsys):

@@ -1,6 +1,6 @@
 """Multi-seed racing suite: how reliably does a strategy train a driver that generalizes?
 
-For each strategy and seed it runs the racing experiment (``tracks.experiment.run_race``)
+For each strategy and seed it runs the racing task (``neuroevo.run("race", ...)``, what ``neuroevo race`` runs)
 and records whether the best genome completes the training track, how many of the final best
 20 complete the unseen 4000-step test track, the generation of first completion and the
 wall time. Results go to ``benchmarks/results/race_<name>.json``.
@@ -16,22 +16,21 @@ import argparse
 import json
 import platform
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
+import neuroevo
 from neuroevo.strategies import STRATEGIES
-from tracks.experiment import POST_SETTINGS, RACE_STRATEGY_DEFAULTS, RaceConfig, run_race
+from tracks.tasks import POST_SETTINGS, RACE_STRATEGY_DEFAULTS
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
 
 
 def run_one(strategy: str, seed: int, race: dict, settings: dict) -> dict:
-    config = RaceConfig(strategy=strategy, seed=seed, plots=False, progress=False, **race)
-    result = run_race(config, settings, write=False)
-    return result.summary()
+    result = neuroevo.run("race", write=False, strategy=strategy, seed=seed, progress=False, **race, **settings)
+    return result.summary
 
 
 def summarize(rows: list[dict]) -> dict:
@@ -82,10 +81,11 @@ def main(argv=None) -> None:
     elif args.preset == "defaults":
         plans.append(("rank_ga", "rank_ga", {}, RACE_STRATEGY_DEFAULTS["rank_ga"] | overrides))
     else:
-        # every strategy under the protocol of `neuroevo race`, and the post's GA as the baseline
-        plans.append(("rank_ga_post", "rank_ga", {"generations": 300}, POST_SETTINGS))
+        # every strategy under the protocol of `neuroevo race` (its generation budget included),
+        # and the post's GA as the baseline
+        plans.append(("rank_ga_post", "rank_ga", {}, POST_SETTINGS))
         for name in args.strategies.split(","):
-            plans.append((name, name, {"generations": 300}, RACE_STRATEGY_DEFAULTS.get(name, {}) | overrides))
+            plans.append((name, name, {}, RACE_STRATEGY_DEFAULTS.get(name, {}) | overrides))
     if args.generations is not None:
         for plan in plans:
             plan[2]["generations"] = args.generations
@@ -103,7 +103,7 @@ def main(argv=None) -> None:
                   f"top-{r['top']} {r['test_completed']:2d} at gen {r['completed_at']} "
                   f"({r['generations']} gens, {r['wall_time_s']:.2f} s)", flush=True)
         summary = summarize(rows)
-        report["results"][label] = {"strategy": name, "race": asdict(RaceConfig(strategy=name, **race)),
+        report["results"][label] = {"strategy": name, "race": race,
                                     "settings": settings, "summary": summary, "runs": rows}
         print(label, json.dumps(summary), flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)

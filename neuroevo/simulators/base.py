@@ -1,4 +1,11 @@
-"""The simulator interface: anything that scores a ``(P, D)`` population with ``(P,)`` fitness."""
+"""The simulator interface: anything that scores a ``(P, D)`` population with ``(P,)`` fitness.
+
+Randomness of an evaluation comes from a :class:`GenerationKey`: the run draws one from its
+generator each generation, and the key gives a stream shared by every genome (episode seeds,
+track seeds: the common draws) and one stream per genome, addressed by the genome's index in
+the whole population. A block of genomes scored on its own (a thread, a worker of a cluster)
+gets the key moved to its first index, so results never depend on how a population is cut.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +13,71 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from neuroevo._checks import check_genomes
+from neuroevo._checks import check_genomes, check_int
 from neuroevo.network.spec import NetworkSpec, as_spec
+
+_COMMON, _GENOME = 0, 1
+
+
+class GenerationKey:
+    """The randomness of one generation's evaluation.
+
+    Args:
+        entropy: a non-negative integer, drawn from the run's generator with :meth:`draw`.
+        offset: index in the whole population of the first genome this key's block holds.
+    """
+
+    __slots__ = ("entropy", "offset")
+
+    def __init__(self, entropy: int, offset: int = 0):
+        self.entropy = check_int("entropy", entropy, minimum=0, owner="GenerationKey")
+        self.offset = check_int("offset", offset, minimum=0, owner="GenerationKey")
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator) -> GenerationKey:
+        """One draw from the run's generator: the key of the generation about to be scored."""
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)); "
+                            f"got {type(rng).__name__}")
+        return cls(int(rng.integers(0, 2**63, dtype=np.int64)))
+
+    def common(self) -> np.random.Generator:
+        """The stream every genome of the generation shares (the same in every block)."""
+        return np.random.default_rng(np.random.SeedSequence(self.entropy, spawn_key=(_COMMON,)))
+
+    def genome(self, i: int) -> np.random.Generator:
+        """The stream of genome ``i`` of this block (``offset + i`` in the whole population)."""
+        return np.random.default_rng(np.random.SeedSequence(self.entropy, spawn_key=(_GENOME, self.offset + i)))
+
+    def block(self, start: int) -> GenerationKey:
+        """The key of the block whose first genome is genome ``start`` of this one."""
+        return GenerationKey(self.entropy, self.offset + start)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, GenerationKey) and (self.entropy, self.offset) == (other.entropy, other.offset)
+
+    def __repr__(self) -> str:
+        return f"GenerationKey({self.entropy}, offset={self.offset})"
+
+
+def read_only(genomes: np.ndarray) -> np.ndarray:
+    """A view of ``genomes`` that raises on any write, so a simulator cannot change a strategy's arrays."""
+    view = genomes.view()
+    view.flags.writeable = False
+    return view
 
 
 class Simulator(ABC):
     """Scores a whole population at once; higher fitness is better.
 
     Subclasses implement :meth:`_evaluate` and may set ``num_inputs`` / ``num_outputs`` to the
-    network sizes they need (``None``: any). :meth:`evaluate` validates before any work.
+    network sizes they need (``None``: any). :meth:`evaluate` validates before any work and
+    hands :meth:`_evaluate` a read-only view of the genomes.
+
+    A simulator whose genomes need their own random streams overrides :meth:`_evaluate_keyed`
+    instead, and draws genome ``i``'s noise from ``key.genome(i)``. A simulator with state that
+    a run must carry across a checkpoint (running observation statistics, a curriculum level)
+    returns it from :meth:`get_state` and takes it back in :meth:`set_state`.
     """
 
     num_inputs: int | None = None
@@ -34,26 +97,49 @@ class Simulator(ABC):
                              f"{self.num_outputs}")
         return spec
 
-    def evaluate(self, genomes, network, rng: np.random.Generator | None = None) -> np.ndarray:
+    def evaluate(self, genomes, network, rng: np.random.Generator | None = None, *,
+                 key: GenerationKey | None = None) -> np.ndarray:
         """Fitness of every genome.
 
         Args:
-            genomes: float64 ``(P, D)`` population.
+            genomes: float64 ``(P, D)`` population (or a block of one).
             network: the :class:`NetworkSpec` (or layer list) the genomes encode.
-            rng: generator for stochastic simulators; deterministic ones ignore it.
+            rng: the run's generator; one key is drawn from it when ``key`` is not given.
+                Deterministic simulators ignore both.
+            key: the generation's randomness (see :class:`GenerationKey`).
 
         Returns:
             float64 ``(P,)`` fitness, higher is better (NaN/inf allowed; strategies rank them last).
         """
         spec = self.check_network(network)
         genomes = check_genomes(genomes, spec.num_params)
-        fitness = np.asarray(self._evaluate(genomes, spec, rng), dtype=np.float64)
+        if key is None and rng is not None:
+            key = GenerationKey.draw(rng)
+        if key is not None and not isinstance(key, GenerationKey):
+            raise TypeError(f"key must be a GenerationKey; got {type(key).__name__}")
+        fitness = np.asarray(self._evaluate_keyed(read_only(genomes), spec, key), dtype=np.float64)
         if fitness.shape != (genomes.shape[0],):
             raise RuntimeError(f"{type(self).__name__}._evaluate returned shape {fitness.shape}; "
                                f"expected ({genomes.shape[0]},)")
         return fitness
 
+    def _evaluate_keyed(self, genomes: np.ndarray, spec: NetworkSpec, key: GenerationKey | None) -> np.ndarray:
+        """Like :meth:`_evaluate`, with the whole key; the default passes on its common stream."""
+        return self._evaluate(genomes, spec, None if key is None else key.common())
+
     @abstractmethod
     def _evaluate(self, genomes: np.ndarray, spec: NetworkSpec,
                   rng: np.random.Generator | None) -> np.ndarray:
-        """Validated float64 ``(P, D)`` genomes -> float64 ``(P,)`` fitness."""
+        """Validated, read-only float64 ``(P, D)`` genomes -> float64 ``(P,)`` fitness.
+
+        ``rng`` is the generation's common stream: the same for every genome and every block.
+        """
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        """Numeric arrays a checkpoint must keep for the run to continue exactly (default: none)."""
+        return {}
+
+    def set_state(self, state: dict[str, np.ndarray]) -> None:
+        """Take back what :meth:`get_state` returned."""
+        if state:
+            raise ValueError(f"{type(self).__name__} has no state, but the checkpoint holds {sorted(state)}")

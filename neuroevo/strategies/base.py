@@ -83,6 +83,11 @@ class Strategy(ABC, Generic[C, S]):
             The new state and a dict of float metrics for the run log.
         """
 
+    @classmethod
+    def state_bytes(cls, population_size: int, num_params: int) -> int:
+        """Bytes of state beyond a few copies of the population (for a run's memory estimate)."""
+        return 0
+
     def mean(self, state: S) -> np.ndarray:
         """The strategy's current point estimate (search mean, or best parent for GAs)."""
         return np.asarray(state.mean)

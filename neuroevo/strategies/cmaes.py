@@ -258,6 +258,11 @@ class CMAES(Strategy[CMAESConfig, CMAESState]):
     State = CMAESState
     min_population = 2
 
+    @classmethod
+    def state_bytes(cls, population_size: int, num_params: int) -> int:
+        """The covariance matrix, its eigenvectors and the work arrays of an update: about six D x D."""
+        return 6 * 8 * num_params * num_params
+
     def __init__(self, config: CMAESConfig | None = None, *, num_params: int, **settings):
         super().__init__(config, num_params=num_params, **settings)
         cfg, D = self.config, self.num_params

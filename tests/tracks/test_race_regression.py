@@ -1,20 +1,20 @@
-"""Regression figures of the racing experiment, set from measurements over 20 seeds."""
+"""Regression figures of the racing task, set from measurements over 20 seeds."""
 
 import pytest
 
-from tracks.experiment import POST_SETTINGS, RaceConfig, run_race
+import neuroevo
+from tracks.tasks import POST_SETTINGS
 
 
 def race(seed, settings=None, **race):
-    config = RaceConfig(seed=seed, plots=False, progress=False, **race)
-    return run_race(config, settings, write=False)
+    return neuroevo.run("race", write=False, seed=seed, progress=False, **race, **(settings or {})).summary
 
 
 @pytest.mark.slow
 def test_defaults_complete_both_tracks_in_at_least_19_of_20_seeds():
-    """Measured with population 100, scale 10, rate 0.15: 20 of 20 (seeds 0-19), 40 of 40 (seeds 20-59)."""
+    """Measured with population 100, scale 10, rate 0.15 (see README): 20 of 20 seeds (0-19)."""
     results = [race(seed) for seed in range(20)]
-    both = sum(r.train_completed and r.best_test_completed for r in results)
+    both = sum(r["train_completed"] and r["best_test_completed"] for r in results)
     assert both >= 19
 
 
@@ -27,6 +27,6 @@ def test_reference_settings_reproduce_the_post():
     """
     results = [race(seed, POST_SETTINGS, generations=120, extra_generations=-1, robust_samples=0)
                for seed in range(20)]
-    assert sum(r.train_completed for r in results) >= 15
-    completed = sorted(r.test_completed for r in results)
+    assert sum(r["train_completed"] for r in results) >= 15
+    completed = sorted(r["test_completed"] for r in results)
     assert completed[len(completed) // 2] >= 14

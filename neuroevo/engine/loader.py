@@ -1,0 +1,122 @@
+"""Reading a finished (or interrupted) run back: :func:`load_run` and :func:`evaluate_run`."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neuroevo.engine.config import RunPlan
+from neuroevo.engine.run import CHECKPOINTS, LAST, RunError, _plan_of
+from neuroevo.io.checkpoint import CheckpointError, read_npz
+from neuroevo.io.runlog import read_json, read_metrics
+from neuroevo.network.spec import NetworkSpec
+from neuroevo.tasks.base import Selection, Task
+
+
+@dataclass
+class LoadedRun:
+    """A run folder, read back.
+
+    Attributes:
+        run_dir: the folder.
+        config: ``config.json`` as written.
+        plan: the settings, resolved (``plan.task`` is the task with its settings).
+        network: the :class:`NetworkSpec` the genomes encode.
+        best_genome: float64 ``(D,)``: the run's best genome (from the checkpoint if the run
+            has not finished).
+        top_genomes: float64 ``(K, D)`` or None.
+        summary: ``summary.json``, or None for a run that has not finished.
+        metrics: the rows of ``metrics.jsonl``.
+    """
+
+    run_dir: Path
+    config: dict[str, Any]
+    plan: RunPlan
+    network: NetworkSpec
+    best_genome: np.ndarray
+    top_genomes: np.ndarray | None
+    summary: dict[str, Any] | None
+    metrics: list[dict[str, Any]]
+
+    @property
+    def task(self) -> Task:
+        return self.plan.task
+
+    @property
+    def finished(self) -> bool:
+        return self.summary is not None
+
+
+def _load_array(path: Path, width: int, ndim: int) -> np.ndarray | None:
+    if not path.is_file():
+        return None
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise RunError(f"{str(path)!r} is damaged ({str(exc).splitlines()[0]})") from None
+    if arr.ndim != ndim or arr.shape[-1] != width or arr.dtype.kind != "f":
+        raise RunError(f"{str(path)!r} holds a {arr.dtype} array of shape {arr.shape}; the run's network "
+                       f"has {width} parameters")
+    return arr
+
+
+def load_run(run_dir: str | Path) -> LoadedRun:
+    """Read a run folder: its config, task, network and best genome.
+
+    Raises:
+        RunError: the folder is not a run folder or its files are damaged.
+    """
+    run_dir = Path(run_dir)
+    plan = _plan_of(run_dir)
+    D = plan.network.num_params
+    best = _load_array(run_dir / "best_genome.npy", D, 1)
+    top = _load_array(run_dir / "top_genomes.npy", D, 2)
+    summary_path = run_dir / "summary.json"
+    summary = read_json(summary_path) if summary_path.is_file() else None
+    if best is None:
+        ckpt = run_dir / CHECKPOINTS / LAST
+        try:
+            arrays, _ = read_npz(ckpt)
+        except FileNotFoundError:
+            raise RunError(f"{str(run_dir)!r} has neither best_genome.npy nor a checkpoint; the run wrote no "
+                           f"genome yet") from None
+        except CheckpointError as exc:
+            raise RunError(str(exc)) from None
+        best = arrays.get("best_genome")
+        if best is None:
+            raise RunError(f"the run in {str(run_dir)!r} has not evaluated a generation yet")
+    try:
+        metrics = read_metrics(run_dir)
+    except FileNotFoundError:
+        metrics = []
+    return LoadedRun(run_dir, read_json(run_dir / "config.json"), plan, plan.network, best, top, summary, metrics)
+
+
+def evaluate_run(run_dir: str | Path, **overrides) -> tuple[LoadedRun, dict[str, Any]]:
+    """Run the task's held-out evaluation of a run's best genome again.
+
+    Args:
+        run_dir: a run folder.
+        **overrides: settings of the task's held-out evaluation (``Task.held_out_fields``),
+            such as ``test_seed`` for the race.
+
+    Returns:
+        The loaded run (its ``plan.task`` carries the overrides) and the held-out figures.
+    """
+    loaded = load_run(run_dir)
+    task = loaded.task
+    allowed = type(task).held_out_fields
+    bad = sorted(set(overrides) - set(allowed))
+    if bad:
+        raise ValueError(f"neuroevo evaluate: task {type(task).name!r} has no held-out setting {bad}; "
+                         f"it takes {list(allowed) or 'none'}")
+    if overrides:
+        task = dataclasses.replace(task, **overrides)
+        loaded.plan = dataclasses.replace(loaded.plan, task=task)
+    top = loaded.top_genomes if loaded.top_genomes is not None else loaded.best_genome[None]
+    figures = task.held_out(Selection(loaded.best_genome, top, {}), loaded.network)
+    return loaded, figures
