@@ -32,6 +32,7 @@ class RunAborted(BaseException):
 
     def __init__(self, signum: int):
         self.signum = signum
+        self.run_dir = None
         super().__init__(signal.Signals(signum).name)
 
     @property

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from neuroevo.engine.config import VOLATILE, RunPlan, plan_run
-from neuroevo.engine.interrupt import Interrupts, RunInterrupted
+from neuroevo.engine.interrupt import Interrupts, RunAborted, RunInterrupted
 from neuroevo.engine.progress import Progress, say
 from neuroevo.io.checkpoint import CheckpointError, read_npz, write_bytes_atomic, write_npz_atomic
 from neuroevo.io.lock import RunLock, RunLocked
@@ -111,11 +111,12 @@ def run(task, *, write: bool = True, **settings) -> RunResult:
     engine.simulator = plan.task.simulator()
     engine.budget = plan.run.generations
     if write:
-        engine.create_folder()
-    try:
-        return engine.go()
-    finally:
-        engine.release()
+        try:
+            engine.create_folder()
+        except BaseException:
+            engine.release()
+            raise
+    return engine.go_and_release()
 
 
 def resume(run_dir: str | Path, *, generations: int | None = None, checkpoint: str | None = None,
@@ -145,9 +146,10 @@ def resume(run_dir: str | Path, *, generations: int | None = None, checkpoint: s
     engine.lock()
     try:
         engine.restore(checkpoint, generations)
-        return engine.go()
-    finally:
+    except BaseException:
         engine.release()
+        raise
+    return engine.go_and_release()
 
 
 def _plan_of(run_dir: Path) -> RunPlan:
@@ -320,6 +322,15 @@ class _Engine:
                                       f"{saved.get(key)!r} in the checkpoint but {mine.get(key)!r} in config.json")
 
     # the loop
+    def go_and_release(self) -> RunResult:
+        try:
+            return self.go()
+        except RunAborted as exc:
+            exc.run_dir = self.run_dir
+            raise
+        finally:
+            self.release()
+
     def go(self) -> RunResult:
         pop, plan = self.population, self.plan
         rule = plan.task.stop_rule() if self.use_stop_rule else StopRule()
