@@ -61,6 +61,8 @@ def _optional(kind):
 def _show(value) -> str:
     if isinstance(value, tuple):
         return ",".join(map(str, value))
+    if isinstance(value, float) and abs(value) >= 1e6:
+        return f"{value:g}"
     return str(value)
 
 
@@ -151,7 +153,8 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
         if command == name and task_text is not None:
             _add_task_options(p, task_text, argv)
         elif command == name:
-            add_config_options(p.add_argument_group("run settings"), RunConfig)
+            add_config_options(p.add_argument_group("run settings"), RunConfig, {
+                k: "the task's" for k in ("strategy", "generations", "layers", "activation")})
 
     r = sub.add_parser("resume", help="continue a run from its checkpoint",
                        description="Continue the run in RUN_DIR from its last checkpoint; the continued run is "
@@ -356,6 +359,10 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader went away (`neuroevo strategies | head`): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:
         name = f" {exc.filename!r}" if exc.filename else ""
         print(f"{prog}: error:{name} {exc.strerror or exc}", file=sys.stderr)
