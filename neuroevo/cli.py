@@ -114,8 +114,18 @@ def _task_from_argv(argv: list[str]) -> str | None:
 
 
 class _Parser(argparse.ArgumentParser):
+    #: set on the top-level parser: the command line whose --help lists the options that exist
+    help_hint: str = ""
+
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        if message.startswith("unrecognized arguments") and self.help_hint:
+            message += f"; `{self.help_hint} --help` lists the options that exist"
+        if "required: TASK" in message:
+            from neuroevo.tasks import task_names
+            message += (f"; choose one of {task_names()}, or name a class: module.path:ClassName or "
+                        f"path/to/file.py:ClassName")
+        prog = f"neuroevo {self.help_hint.split()[1]}" if self.help_hint.count(" ") else self.prog
+        self.exit(2, f"{prog}: error: {message}\n")
 
 
 def _version() -> str:
@@ -186,6 +196,12 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
 
     t = sub.add_parser("tasks", help="list the registered tasks and their defaults")
     t.set_defaults(handler=_tasks)
+    if command == "run" and task_text is not None:
+        parser.help_hint = f"neuroevo run {task_text}"
+    elif command == "evaluate":
+        parser.help_hint = "neuroevo evaluate RUN_DIR"
+    elif command is not None:
+        parser.help_hint = f"neuroevo {command}"
     return parser
 
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from neuroevo.cli import field_help, main
-from neuroevo.strategies import STRATEGIES
 from neuroevo.engine.config import RunConfig
+from neuroevo.strategies import STRATEGIES
 from tracks.tasks import RaceTask
 
 

@@ -30,7 +30,7 @@ class RunConfig:
     generations: int | None = None         # generations at most
     seed: int = 0                          # seed of the run's random generator
     layers: tuple[int, ...] | None = None  # layer sizes, inputs first, such as 7,8,4,1
-    activation: str | None = None          # activation: one name for every layer, or one per layer (tanh,identity); names: identity, sigmoid, tanh, relu
+    activation: str | None = None          # identity, sigmoid, tanh or relu; one name, or one per layer (tanh,identity)
     out: str = "runs"                      # folder that receives the run folder
     plots: bool = True                     # write the figures into the run folder
     progress: bool = True                  # show progress (a bar on a terminal, log lines otherwise)

@@ -57,7 +57,8 @@ def _load_array(path: Path, width: int, ndim: int) -> np.ndarray | None:
     try:
         arr = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
-        raise RunError(f"{str(path)!r} is damaged ({str(exc).splitlines()[0]})") from None
+        raise RunError(f"{str(path)!r} is damaged ({str(exc).splitlines()[0]}); neuroevo resume "
+                       f"{path.parent} writes it again from the checkpoint") from None
     if arr.ndim != ndim or arr.shape[-1] != width or arr.dtype.kind != "f":
         raise RunError(f"{str(path)!r} holds a {arr.dtype} array of shape {arr.shape}; the run's network "
                        f"has {width} parameters")

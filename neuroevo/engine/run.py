@@ -154,7 +154,8 @@ def resume(run_dir: str | Path, *, generations: int | None = None, checkpoint: s
 
 def _plan_of(run_dir: Path) -> RunPlan:
     if not run_dir.is_dir():
-        raise RunError(f"no run folder at {str(run_dir)!r}")
+        what = " (it is a file)" if run_dir.exists() else ""
+        raise RunError(f"no run folder at {str(run_dir)!r}{what}; give the folder `neuroevo run` printed")
     config_path = run_dir / "config.json"
     if not config_path.is_file():
         raise RunError(f"{str(run_dir)!r} is not a run folder: it has no config.json")

@@ -224,7 +224,8 @@ def _user_task(cls: type, ref: dict[str, Any]) -> tuple[type[Task], dict[str, An
         if cls not in _wrapped:
             _wrapped[cls] = simulator_task(cls)
         return _wrapped[cls], ref
-    raise TypeError(f"{ref.get('class')} is not a neuroevo Task or Simulator subclass (got {cls!r}); "
+    what = f"a {type(cls).__name__}" if not isinstance(cls, type) else f"the class {cls.__name__}"
+    raise TypeError(f"{ref.get('class')} is not a neuroevo Task or Simulator subclass (it is {what}); "
                     f"subclass neuroevo.Simulator and implement _evaluate(genomes, spec, rng)")
 
 

@@ -73,7 +73,8 @@ def test_simulators_get_a_read_only_view_of_the_genomes(tmp_path):
     with pytest.raises(ValueError, match="read-only"):
         Clip().evaluate(genomes, [2, 1])
     assert np.all(genomes == 1)
-    with pytest.raises(neuroevo.RunError, match=re.escape("generation 1 failed: ValueError: output array is read-only")):
+    msg = "generation 1 failed: ValueError: output array is read-only"
+    with pytest.raises(neuroevo.RunError, match=re.escape(msg)):
         neuroevo.run(Clip, write=False, progress=False, generations=2)
 
 

@@ -1,13 +1,11 @@
 """The run engine under real processes: kills, signals, a second process, resume from anywhere."""
 
 import json
-import os
 import signal
 import time
 
 import numpy as np
 import pytest
-
 from helpers import assert_same_run, neuroevo, only_run, rows_of, start, timeless, wait_for_rows
 
 RUN = ("--seed", "3", "--no-plots", "--no-progress")
