@@ -183,6 +183,8 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
                                    "again; tasks add options that change what it is evaluated on.")
     e.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run folder written by `neuroevo run`")
     e.add_argument("--json", action="store_true", help="print the figures as JSON")
+    e.add_argument("--write", action=argparse.BooleanOptionalAction, default=True,
+                   help="write the figures to RUN_DIR/evaluate/ (default: True)")
     if command == "evaluate":
         _add_evaluate_options(e, argv)
     e.set_defaults(handler=_evaluate)
@@ -237,18 +239,12 @@ def _add_evaluate_options(p: argparse.ArgumentParser, argv: list[str]) -> None:
     except Exception as exc:  # reported when the command runs
         p.set_defaults(load_error=str(exc))
         return
-    task_cls = type(plan.task)
-    if task_cls.held_out_fields:
-        helps = field_help(task_cls)
-        group = p.add_argument_group(f"{task_cls.name} held-out settings")
-        hints = typing.get_type_hints(task_cls)
-        for name in task_cls.held_out_fields:
-            group.add_argument("--" + name.replace("_", "-"), dest=name, type=hints[name], default=argparse.SUPPRESS,
-                               metavar=name.upper(),
-                               help=f"{helps.get(name, '')} (default: the run's, {getattr(plan.task, name)})")
+    options_cls = type(plan.task).evaluate_options
+    if options_cls is not None:
+        add_config_options(p.add_argument_group(f"{type(plan.task).name} evaluate options"), options_cls)
 
 
-_NOT_SETTINGS = ("command", "handler", "task", "task_text", "run_dir", "json", "load_error")
+_NOT_SETTINGS = ("command", "handler", "task", "task_text", "run_dir", "json", "load_error", "write")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -278,15 +274,16 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     if getattr(args, "load_error", None):
         raise RunError(args.load_error)
-    overrides = {k: v for k, v in vars(args).items() if k not in _NOT_SETTINGS}
-    loaded, figures = neuroevo.evaluate_run(args.run_dir, **overrides)
+    options = {k: v for k, v in vars(args).items() if k not in _NOT_SETTINGS}
+    loaded, figures = neuroevo.evaluate_run(args.run_dir, write=args.write, **options)
     if args.json:
         print(json.dumps(figures, indent=2))
         return 0
-    summary = dict(loaded.summary or {}) | figures
     print(f"neuroevo evaluate: {loaded.plan.label} run {loaded.run_dir}")
-    for line in loaded.task.report(summary):
+    for line in loaded.task.evaluate_report(dict(loaded.summary or {}) | figures, loaded.options):
         print(line)
+    if args.write:
+        print(f"  figures       {loaded.run_dir / 'evaluate' / loaded.task.evaluate_name(loaded.options)}.json")
     return 0
 
 

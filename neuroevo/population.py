@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from neuroevo._checks import check_float, check_int
+from neuroevo.evaluators import make_evaluator
 from neuroevo.io.checkpoint import CheckpointError, read_npz, write_npz_atomic
 from neuroevo.network.spec import NetworkSpec, as_spec
 from neuroevo.simulators.base import GenerationKey, Simulator
@@ -68,6 +69,8 @@ class Population:
         strategy: a registry name (``"rank_ga"``, ...), a Strategy class or instance.
         seed: seed of the run's single ``np.random.Generator``.
         x0: starting point of the search, float64 ``(D,)``; zeros when None.
+        evaluator: how generations are scored: ``"local"`` (None, this process) or an
+            :class:`~neuroevo.evaluators.Evaluator`.
         **settings: fields of the strategy's Config, e.g. ``population_size=50, rate=0.1``.
 
     Example:
@@ -78,8 +81,9 @@ class Population:
     """
 
     def __init__(self, network, strategy: str | type | Strategy = "rank_ga", *, seed: int = 0,
-                 x0=None, **settings):
+                 x0=None, evaluator=None, **settings):
         self.network: NetworkSpec = as_spec(network)
+        self.evaluator = make_evaluator(evaluator)
         self.strategy: Strategy = make_strategy(strategy, self.network.num_params, **settings)
         self.seed = check_int("seed", seed, minimum=0, owner="Population")
         self.rng = np.random.default_rng(self.seed)
@@ -105,7 +109,9 @@ class Population:
         t0 = time.perf_counter()
         genomes, state = self.strategy.ask(self.state, self.rng)
         key = GenerationKey.draw(self.rng)
-        fitness = simulator.evaluate(genomes, self.network, key=key)
+        evaluation = self.evaluator.evaluate(simulator, genomes, self.network, key)
+        fitness = evaluation.fitness
+        sim_metrics = simulator.end_generation(evaluation.extras)
         self.state, metrics = self.strategy.tell(state, genomes, fitness)
         self.generation += 1
         self.evaluations += genomes.shape[0]
@@ -120,6 +126,7 @@ class Population:
                "time_s": time.perf_counter() - t0}
         row |= fitness_stats(fitness)
         row |= {k: float(v) for k, v in metrics.items() if k not in row}
+        row |= {k: float(v) for k, v in (sim_metrics or {}).items() if k not in row}
         row["best_so_far"] = self.best_fitness
         self.history.append(row)
         return row

@@ -151,7 +151,7 @@ API_CASES: list[ApiCase] = [
     ApiCase("api-load-run-damaged-best-genome", lambda tmp: neuroevo.load_run(tmp / "run"), neuroevo.RunError,
             ("best_genome.npy' is damaged", "neuroevo resume"), prepare=_copy_run_damage_best_genome),
     ApiCase("api-evaluate-run-unknown-held-out-setting", lambda tmp: neuroevo.evaluate_run(tmp / "run", test_seed=3),
-            ValueError, ("task 'xor' has no held-out setting ['test_seed']",), prepare=_copy_run),
+            ValueError, ("task 'xor' has no evaluate options; got ['test_seed']",), prepare=_copy_run),
 ]
 
 

@@ -8,7 +8,7 @@ through the ``neuroevo.tasks`` entry point, so neuroevo itself never imports thi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
@@ -68,6 +68,17 @@ def completion(rows: list[dict], max_score: float) -> tuple[int | None, float | 
 
 
 @dataclass(frozen=True)
+class RaceEvaluateOptions:
+    """Options of ``neuroevo evaluate`` for a race run."""
+
+    test_seed: int | None = None           # seed of the unseen 4000-step test track (default: the run's)
+
+    def __post_init__(self) -> None:
+        if self.test_seed is not None:
+            check_int("test_seed", self.test_seed, minimum=0, owner="race evaluate")
+
+
+@dataclass(frozen=True)
 class RaceTask(Task):
     """Steer a car along a racing track; test the best drivers on an unseen 4000-step track."""
 
@@ -86,7 +97,7 @@ class RaceTask(Task):
     default_strategy: ClassVar[str] = "rank_ga"
     default_generations: ClassVar[int] = 200
     strategy_defaults: ClassVar[dict[str, dict]] = RACE_STRATEGY_DEFAULTS
-    held_out_fields: ClassVar[tuple[str, ...]] = ("test_seed",)
+    evaluate_options: ClassVar[type] = RaceEvaluateOptions
 
     def __post_init__(self) -> None:
         owner = "race"
@@ -173,6 +184,20 @@ class RaceTask(Task):
                 "test_median_score": float(np.median(top_test)),
                 "top_train_scores": train.scores(selection.top, network).tolist(),
                 "top_test_scores": top_test.tolist()}
+
+    def _for(self, options: RaceEvaluateOptions | None) -> RaceTask:
+        if options is None or options.test_seed is None or options.test_seed == self.test_seed:
+            return self
+        return replace(self, test_seed=options.test_seed)
+
+    def evaluate(self, selection: Selection, network: NetworkSpec, options) -> dict[str, Any]:
+        return self._for(options).held_out(selection, network) | {"test_seed": self._for(options).test_seed}
+
+    def evaluate_name(self, options) -> str:
+        return f"test_seed_{self._for(options).test_seed}"
+
+    def evaluate_report(self, figures: dict[str, Any], options) -> list[str]:
+        return [f"  test track    seed {figures['test_seed']}"] + self.report(figures | {"completed_at": None})[1:]
 
     def history_summary(self, rows: list[dict]) -> dict[str, Any]:
         at, seconds, evals = completion(rows, self._train_sim.max_score)

@@ -41,6 +41,7 @@ class LoadedRun:
     top_genomes: np.ndarray | None
     summary: dict[str, Any] | None
     metrics: list[dict[str, Any]]
+    options: Any = None             # the evaluate options of the last evaluate_run
 
     @property
     def task(self) -> Task:
@@ -97,27 +98,47 @@ def load_run(run_dir: str | Path) -> LoadedRun:
     return LoadedRun(run_dir, read_json(run_dir / "config.json"), plan, plan.network, best, top, summary, metrics)
 
 
-def evaluate_run(run_dir: str | Path, **overrides) -> tuple[LoadedRun, dict[str, Any]]:
-    """Run the task's held-out evaluation of a run's best genome again.
+def evaluate_run(run_dir: str | Path, *, write: bool = True, **options) -> tuple[LoadedRun, dict[str, Any]]:
+    """Evaluate a run's best genome again: its task's held-out evaluation, or what ``options`` ask.
 
     Args:
         run_dir: a run folder.
-        **overrides: settings of the task's held-out evaluation (``Task.held_out_fields``),
-            such as ``test_seed`` for the race.
+        write: write the figures to ``RUN_DIR/evaluate/<name>.json`` (and the task's plots there).
+        **options: fields of the task's ``evaluate_options`` (for the race: ``test_seed``).
 
     Returns:
-        The loaded run (its ``plan.task`` carries the overrides) and the held-out figures.
+        The loaded run and the figures.
     """
+    from neuroevo.io.runlog import write_json
+    from neuroevo.plots import close_figures
+
     loaded = load_run(run_dir)
     task = loaded.task
-    allowed = type(task).held_out_fields
-    bad = sorted(set(overrides) - set(allowed))
-    if bad:
-        raise ValueError(f"neuroevo evaluate: task {type(task).name!r} has no held-out setting {bad}; "
-                         f"it takes {list(allowed) or 'none'}")
-    if overrides:
-        task = dataclasses.replace(task, **overrides)
-        loaded.plan = dataclasses.replace(loaded.plan, task=task)
+    options_cls = type(task).evaluate_options
+    if options_cls is None:
+        if options:
+            raise ValueError(f"neuroevo evaluate: task {type(task).name!r} has no evaluate options; got "
+                             f"{sorted(options)}")
+        opts = None
+    else:
+        known = [f.name for f in dataclasses.fields(options_cls)]
+        bad = sorted(set(options) - set(known))
+        if bad:
+            raise ValueError(f"neuroevo evaluate: task {type(task).name!r} has no evaluate option {bad}; "
+                             f"it takes {known}")
+        opts = options_cls(**options)
     top = loaded.top_genomes if loaded.top_genomes is not None else loaded.best_genome[None]
-    figures = task.held_out(Selection(loaded.best_genome, top, {}), loaded.network)
+    figures = task.evaluate(Selection(loaded.best_genome, top, {}), loaded.network, opts)
+    if write:
+        folder = loaded.run_dir / "evaluate"
+        try:
+            folder.mkdir(exist_ok=True)
+            write_json(folder / f"{task.evaluate_name(opts)}.json", figures)
+            try:
+                task.evaluate_plots(figures, opts, folder)
+            finally:
+                close_figures()
+        except OSError as exc:
+            raise RunError(f"cannot write to {str(folder)!r}: {exc.strerror or exc}") from None
+    loaded.options = opts
     return loaded, figures

@@ -342,7 +342,11 @@ class _Engine:
             self._last_checkpoint = (pop.generation, time.monotonic())
         with Interrupts() as interrupts:
             if self.status == "running":
-                reason = self._evolve(rule, reason, interrupts)
+                pop.evaluator.start(self.simulator, pop.network)
+                try:
+                    reason = self._evolve(rule, reason, interrupts)
+                finally:
+                    pop.evaluator.close()
             self._stop_if_asked(interrupts)
             return self._finish(reason or "generation budget used", interrupts)
 

@@ -60,6 +60,33 @@ class GenerationKey:
         return f"GenerationKey({self.entropy}, offset={self.offset})"
 
 
+class Evaluation:
+    """What scoring a block of genomes gives: fitness, and per-genome extras.
+
+    Args:
+        fitness: float64 ``(P,)``.
+        extras: named arrays with one row per genome (``(P, ...)``), such as observation sums or
+            env steps. The engine joins the blocks' extras in genome order and hands them to
+            :meth:`Simulator.end_generation`, so what a simulator learns from a generation never
+            depends on how the population was cut into blocks.
+    """
+
+    __slots__ = ("fitness", "extras")
+
+    def __init__(self, fitness, extras: dict[str, np.ndarray] | None = None):
+        self.fitness = np.asarray(fitness, dtype=np.float64)
+        self.extras = {k: np.asarray(v) for k, v in (extras or {}).items()}
+
+    @staticmethod
+    def join(parts: list[Evaluation]) -> Evaluation:
+        """The blocks' evaluations, in order, as one."""
+        if len(parts) == 1:
+            return parts[0]
+        names = parts[0].extras.keys()
+        return Evaluation(np.concatenate([p.fitness for p in parts]),
+                          {k: np.concatenate([p.extras[k] for p in parts]) for k in names})
+
+
 def read_only(genomes: np.ndarray) -> np.ndarray:
     """A view of ``genomes`` that raises on any write, so a simulator cannot change a strategy's arrays."""
     view = genomes.view()
@@ -75,9 +102,12 @@ class Simulator(ABC):
     hands :meth:`_evaluate` a read-only view of the genomes.
 
     A simulator whose genomes need their own random streams overrides :meth:`_evaluate_keyed`
-    instead, and draws genome ``i``'s noise from ``key.genome(i)``. A simulator with state that
-    a run must carry across a checkpoint (running observation statistics, a curriculum level)
-    returns it from :meth:`get_state` and takes it back in :meth:`set_state`.
+    instead, and draws genome ``i``'s noise from ``key.genome(i)``; it may return an
+    :class:`Evaluation` with per-genome extras instead of the fitness array. A simulator with
+    state that a run must carry across a checkpoint (running observation statistics, a
+    curriculum level) returns it from :meth:`get_state`, takes it back in :meth:`set_state`, and
+    updates it between generations in :meth:`end_generation` (never while a generation is
+    scored: every block of a generation sees the same state).
     """
 
     num_inputs: int | None = None
@@ -111,17 +141,38 @@ class Simulator(ABC):
         Returns:
             float64 ``(P,)`` fitness, higher is better (NaN/inf allowed; strategies rank them last).
         """
-        spec = self.check_network(network)
-        genomes = check_genomes(genomes, spec.num_params)
         if key is None and rng is not None:
             key = GenerationKey.draw(rng)
+        return self.evaluate_block(genomes, network, key).fitness
+
+    def evaluate_block(self, genomes, network, key: GenerationKey | None) -> Evaluation:
+        """Score a block of genomes: the :class:`Evaluation` (fitness and extras), validated.
+
+        Args:
+            genomes: float64 ``(P, D)``; genome ``i`` is genome ``key.offset + i`` of its generation.
+            network: the :class:`NetworkSpec` the genomes encode.
+            key: the generation's randomness, moved to the block (``key.block(start)``).
+        """
+        spec = self.check_network(network)
+        genomes = check_genomes(genomes, spec.num_params)
         if key is not None and not isinstance(key, GenerationKey):
             raise TypeError(f"key must be a GenerationKey; got {type(key).__name__}")
-        fitness = np.asarray(self._evaluate_keyed(read_only(genomes), spec, key), dtype=np.float64)
-        if fitness.shape != (genomes.shape[0],):
-            raise RuntimeError(f"{type(self).__name__}._evaluate returned shape {fitness.shape}; "
-                               f"expected ({genomes.shape[0]},)")
-        return fitness
+        out = self._evaluate_keyed(read_only(genomes), spec, key)
+        result = out if isinstance(out, Evaluation) else Evaluation(out)
+        P = genomes.shape[0]
+        if result.fitness.shape != (P,):
+            raise RuntimeError(f"{type(self).__name__}._evaluate returned shape {result.fitness.shape}; "
+                               f"expected ({P},)")
+        for name, value in result.extras.items():
+            if value.ndim == 0 or value.shape[0] != P:
+                raise RuntimeError(f"{type(self).__name__}: extra {name!r} has shape {value.shape}; "
+                                   f"expected one row per genome, ({P}, ...)")
+        return result
+
+    def end_generation(self, extras: dict[str, np.ndarray]) -> dict[str, float]:
+        """Called once per generation, after every block is scored, with the blocks' extras joined
+        in genome order. Update state here; return metrics for the run's history (default: none)."""
+        return {}
 
     def _evaluate_keyed(self, genomes: np.ndarray, spec: NetworkSpec, key: GenerationKey | None) -> np.ndarray:
         """Like :meth:`_evaluate`, with the whole key; the default passes on its common stream."""

@@ -85,8 +85,9 @@ class Task:
     default_generations: ClassVar[int] = 200
     #: strategy name -> settings this task uses unless told otherwise
     strategy_defaults: ClassVar[dict[str, dict]] = {}
-    #: settings ``neuroevo evaluate RUN_DIR`` may change (what the held-out evaluation runs on)
-    held_out_fields: ClassVar[tuple[str, ...]] = ()
+    #: options of ``neuroevo evaluate RUN_DIR`` for runs of this task: a frozen dataclass whose
+    #: fields become ``--options`` (their comments the help), or None for no options
+    evaluate_options: ClassVar[type | None] = None
     #: re-evaluate the candidates for the best genome (for noisy fitness)
     reevaluate: ClassVar[bool] = False
     #: how many of the final generation's genomes are kept in ``top_genomes.npy``
@@ -135,6 +136,24 @@ class Task:
     def held_out(self, selection: Selection, network: NetworkSpec) -> dict[str, Any]:
         """Figures of the held-out evaluation (flat, JSON-ready); the default has none."""
         return {}
+
+    def evaluate(self, selection: Selection, network: NetworkSpec, options) -> dict[str, Any]:
+        """Figures of ``neuroevo evaluate`` (``options``: an ``evaluate_options`` instance or None).
+
+        The default runs the held-out evaluation again.
+        """
+        return self.held_out(selection, network)
+
+    def evaluate_name(self, options) -> str:
+        """Name of the evaluation: ``RUN_DIR/evaluate/<name>.json`` holds its figures."""
+        return "held_out"
+
+    def evaluate_report(self, figures: dict[str, Any], options) -> list[str]:
+        """Lines ``neuroevo evaluate`` prints (default: the task's report lines)."""
+        return self.report(figures)
+
+    def evaluate_plots(self, figures: dict[str, Any], options, folder: Path) -> None:
+        """Draw the evaluation's figures into ``folder`` (default: none)."""
 
     def history_summary(self, rows: list[dict]) -> dict[str, Any]:
         """Figures read off the history for the summary (default: none)."""

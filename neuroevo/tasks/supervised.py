@@ -77,7 +77,6 @@ class SinTask(Task):
     default_strategy: ClassVar[str] = "cmaes"
     default_generations: ClassVar[int] = 1500
     strategy_defaults: ClassVar[dict[str, dict]] = {"cmaes": {"sigma0": 0.5}}
-    held_out_fields: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
         check_int("points", self.points, minimum=2, maximum=100_000, owner="sin")

@@ -45,8 +45,10 @@ def test_race_through_the_engine_and_evaluate_on_another_test_track(tmp_path):
     assert s["generations"] == s["completed_at"] + 30
     assert "stopped 30 generations after the track was first completed" in result.report()
     loaded, figures = neuroevo.evaluate_run(result.run_dir, test_seed=5)
-    assert loaded.task.test_seed == 5 and figures["test_max"] == s["test_max"]
-    with pytest.raises(ValueError, match=re.escape("task 'race' has no held-out setting ['top']")):
+    assert figures["test_seed"] == 5 and figures["test_max"] == s["test_max"]
+    assert json.loads((result.run_dir / "evaluate" / "test_seed_5.json").read_text())["test_seed"] == 5
+    msg = "task 'race' has no evaluate option ['top']; it takes ['test_seed']"
+    with pytest.raises(ValueError, match=re.escape(msg)):
         neuroevo.evaluate_run(result.run_dir, top=3)
 
 
