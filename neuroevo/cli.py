@@ -176,6 +176,11 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
                    help="start from this checkpoint: last (default), previous, or a file")
     r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show progress (default: as the run was started)")
+    r.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="score on a Dask LocalCluster of N worker processes (default: as the run was started)")
+    r.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="score on the running Dask cluster at ADDRESS, such as tcp://10.0.0.5:8786")
+    r.add_argument("--local", action="store_true", help="score in this process, whatever the run was started with")
     r.set_defaults(handler=_resume)
 
     e = sub.add_parser("evaluate", help="run a finished run's held-out evaluation again",
@@ -261,7 +266,8 @@ def _resume(args: argparse.Namespace) -> int:
     import neuroevo
 
     result = neuroevo.resume(args.run_dir, generations=args.generations, checkpoint=args.checkpoint,
-                             progress=args.progress)
+                             progress=args.progress, workers=args.workers, scheduler=args.scheduler,
+                             local=args.local)
     print(result.report())
     return 0
 

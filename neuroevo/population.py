@@ -69,8 +69,9 @@ class Population:
         strategy: a registry name (``"rank_ga"``, ...), a Strategy class or instance.
         seed: seed of the run's single ``np.random.Generator``.
         x0: starting point of the search, float64 ``(D,)``; zeros when None.
-        evaluator: how generations are scored: ``"local"`` (None, this process) or an
-            :class:`~neuroevo.evaluators.Evaluator`.
+        evaluator: how generations are scored: ``"local"`` (None, this process), ``"dask"`` (a
+            Dask cluster: the default client's, else a LocalCluster), a ``distributed.Client``, or
+            an :class:`~neuroevo.evaluators.Evaluator` such as ``DaskEvaluator(workers=4)``.
         **settings: fields of the strategy's Config, e.g. ``population_size=50, rate=0.1``.
 
     Example:
@@ -107,9 +108,15 @@ class Population:
         :class:`GenerationKey` for the evaluation (its common and per-genome streams).
         """
         t0 = time.perf_counter()
+        before = self.rng.bit_generator.state
         genomes, state = self.strategy.ask(self.state, self.rng)
         key = GenerationKey.draw(self.rng)
-        evaluation = self.evaluator.evaluate(simulator, genomes, self.network, key)
+        try:
+            evaluation = self.evaluator.evaluate(simulator, genomes, self.network, key)
+        except BaseException:
+            # a generation that could not be scored never happened: the run can be saved and go on
+            self.rng.bit_generator.state = before
+            raise
         fitness = evaluation.fitness
         sim_metrics = simulator.end_generation(evaluation.extras)
         self.state, metrics = self.strategy.tell(state, genomes, fitness)

@@ -97,6 +97,10 @@ class TrackSimulator(Simulator):
         self._bottom = np.array(track.bottom)
         self._sensor_array = np.array(self.sensors, dtype=np.int64)
 
+    def use_threads(self, threads: int) -> None:
+        """Score with ``threads`` threads (scores do not depend on it)."""
+        self.threads = check_int("threads", threads, minimum=1, owner=type(self).__name__)
+
     @property
     def max_score(self) -> int:
         """Score of a genome that never leaves the corridor: ``track.length - max(sensors)``."""

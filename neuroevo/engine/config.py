@@ -36,6 +36,9 @@ class RunConfig:
     progress: bool = True                  # show progress (a bar on a terminal, log lines otherwise)
     checkpoint_every: int = 100            # write a checkpoint every N generations (0: only by time)
     checkpoint_seconds: float = 60.0       # and at least every this many seconds (0: only by generation)
+    workers: int | None = None             # score on N Dask worker processes here, started and stopped by the run
+    scheduler: str | None = None           # score on the running Dask cluster at this address, such as tcp://10.0.0.5:8786
+    block_size: int | None = None          # genomes per Dask block (default: the population in 16 blocks)
 
     def __post_init__(self) -> None:
         owner = "run"
@@ -66,13 +69,32 @@ class RunConfig:
                 raise TypeError(f"{owner}: {name} must be True or False; got {getattr(self, name)!r}")
         check_int("checkpoint_every", self.checkpoint_every, minimum=0, owner=owner)
         check_float("checkpoint_seconds", self.checkpoint_seconds, minimum=0.0, owner=owner)
+        check_cluster(self.workers, self.scheduler, self.block_size, owner)
 
 
 ENGINE_FIELDS = tuple(f.name for f in fields(RunConfig))
 #: config.json keys of the engine's own, which no task setting may take
 RESERVED = ENGINE_FIELDS + ("task", "strategy_settings", "network", "config_version", "task_ref")
 #: config.json keys that may differ between a checkpoint and its folder (where and how it is shown)
-VOLATILE = ("out", "plots", "progress", "checkpoint_every", "checkpoint_seconds")
+VOLATILE = ("out", "plots", "progress", "checkpoint_every", "checkpoint_seconds", "workers", "scheduler",
+            "block_size")
+
+
+def check_cluster(workers, scheduler, block_size, owner: str = "run") -> None:
+    """Check the settings of where a run is scored (no connection yet)."""
+    if workers is not None:
+        if not isinstance(workers, bool) and isinstance(workers, int) and workers < 1:
+            raise ValueError(f"{owner}: workers must be >= 1 (the number of Dask worker processes to start); got "
+                             f"{workers}. Leave --workers out to score in this process")
+        check_int("workers", workers, minimum=1, maximum=4096, owner=owner)
+    if scheduler is not None:
+        from neuroevo.evaluators.dask import parse_address
+        if workers is not None:
+            raise ValueError(f"{owner}: give workers (start a cluster on this machine) or scheduler (use a running "
+                             f"one), not both; got workers={workers} and scheduler={scheduler!r}")
+        parse_address(scheduler)
+    if block_size is not None:
+        check_int("block_size", block_size, minimum=1, owner=owner)
 
 
 def activation_names(text: str) -> list[str]:

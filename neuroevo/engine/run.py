@@ -27,6 +27,7 @@ import numpy as np
 from neuroevo.engine.config import VOLATILE, RunPlan, plan_run
 from neuroevo.engine.interrupt import Interrupts, RunAborted, RunInterrupted
 from neuroevo.engine.progress import Progress, say
+from neuroevo.evaluators import EvaluationLost, Evaluator, EvaluatorUnavailable, LocalEvaluator
 from neuroevo.io.checkpoint import CheckpointError, read_npz, write_bytes_atomic, write_npz_atomic
 from neuroevo.io.lock import RunLock, RunLocked
 from neuroevo.io.runlog import RunLog, make_run_dir, read_json, remove_stale_temporaries, write_json
@@ -110,17 +111,19 @@ def run(task, *, write: bool = True, **settings) -> RunResult:
     engine.population = Population(plan.network, plan.run.strategy, seed=plan.run.seed, **plan.strategy_settings)
     engine.simulator = plan.task.simulator()
     engine.budget = plan.run.generations
-    if write:
-        try:
+    try:
+        engine.open_evaluator()
+        if write:
             engine.create_folder()
-        except BaseException:
-            engine.release()
-            raise
+    except BaseException:
+        engine.release()
+        raise
     return engine.go_and_release()
 
 
 def resume(run_dir: str | Path, *, generations: int | None = None, checkpoint: str | None = None,
-           progress: bool | None = None) -> RunResult:
+           progress: bool | None = None, workers: int | None = None, scheduler: str | None = None,
+           local: bool = False) -> RunResult:
     """Continue the run in ``run_dir`` from its last checkpoint, exactly as if it had never stopped.
 
     Args:
@@ -129,6 +132,9 @@ def resume(run_dir: str | Path, *, generations: int | None = None, checkpoint: s
             more generations after the checkpoint, with no stop rule.
         checkpoint: ``"last"`` (default), ``"previous"`` or a checkpoint file to start from.
         progress: override the run's progress setting.
+        workers, scheduler: score on another Dask cluster than the run was started with
+            (a LocalCluster of ``workers`` processes, or the cluster at ``scheduler``).
+        local: score in this process, whatever the run was started with.
     """
     from neuroevo._checks import check_int
 
@@ -137,14 +143,21 @@ def resume(run_dir: str | Path, *, generations: int | None = None, checkpoint: s
         generations = check_int("generations", generations, minimum=1, owner="resume")
     run_dir = Path(run_dir)
     plan = _plan_of(run_dir)
-    if progress is not None:
+    changes = {} if progress is None else {"progress": bool(progress)}
+    if local or workers is not None or scheduler is not None:
+        if local and (workers is not None or scheduler is not None):
+            raise ValueError("resume: give local (score in this process) or workers/scheduler, not both")
+        changes |= {"workers": workers, "scheduler": scheduler}
+    if changes:
         from dataclasses import replace
-        plan = RunPlan(plan.task, plan.task_ref, replace(plan.run, progress=bool(progress)), plan.network,
+        plan = RunPlan(plan.task, plan.task_ref, replace(plan.run, **changes), plan.network,
                        plan.strategy_settings)
     engine = _Engine(plan, t_start)
     engine.run_dir = run_dir
     engine.lock()
     try:
+        engine.simulator = plan.task.simulator()
+        engine.open_evaluator()
         engine.restore(checkpoint, generations)
     except BaseException:
         engine.release()
@@ -179,6 +192,28 @@ class _Engine:
         self.use_stop_rule = True
         self.status = "running"
         self.label = f"neuroevo {plan.label}"
+        self.evaluator: Evaluator = LocalEvaluator()
+
+    def open_evaluator(self) -> None:
+        """Build the run's evaluator from its settings and start it, before any file is written."""
+        cfg = self.plan.run
+        if cfg.workers is None and cfg.scheduler is None:
+            return
+        try:
+            from neuroevo.evaluators.dask import DaskEvaluator
+            self.evaluator = DaskEvaluator(workers=cfg.workers, scheduler=cfg.scheduler, block_size=cfg.block_size)
+            self.evaluator.start(self.simulator, self.plan.network)
+        except EvaluatorUnavailable as exc:
+            self.close_evaluator()
+            raise RunError(str(exc)) from None
+        except BaseException:
+            self.close_evaluator()
+            raise
+        if self.population is not None:
+            self.population.evaluator = self.evaluator
+
+    def close_evaluator(self) -> None:
+        self.evaluator.close()
 
     # folders and locks
     def create_folder(self) -> None:
@@ -239,11 +274,12 @@ class _Engine:
             pass
         path = self._pick_checkpoint(folder, checkpoint)
         self.log = RunLog(self.run_dir)
-        self.simulator = self.plan.task.simulator()
+        if self.simulator is None:
+            self.simulator = self.plan.task.simulator()
         if path is None:
             # stopped before its first checkpoint was whole: start again; the same seed gives the same run
             self.population = Population(self.plan.network, self.plan.run.strategy, seed=self.plan.run.seed,
-                                         **self.plan.strategy_settings)
+                                         evaluator=self.evaluator, **self.plan.strategy_settings)
             self._writable(lambda: self.log.rewrite([]))
             self.budget = generations or self.plan.run.generations
             self.use_stop_rule = generations is None
@@ -263,6 +299,7 @@ class _Engine:
         if pop.network != self.plan.network or pop.strategy.num_params != self.plan.network.num_params:
             raise RunError(f"checkpoint {str(path)!r} holds a {list(pop.network.sizes)} network, config.json "
                            f"a {list(self.plan.network.sizes)} one; it belongs to another run")
+        pop.evaluator = self.evaluator
         self.population = pop
         run = meta["run"]
         self.status = run.get("status", "running")
@@ -330,7 +367,10 @@ class _Engine:
             exc.run_dir = self.run_dir
             raise
         finally:
-            self.release()
+            try:
+                self.close_evaluator()
+            finally:
+                self.release()
 
     def go(self) -> RunResult:
         pop, plan = self.population, self.plan
@@ -375,6 +415,11 @@ class _Engine:
     def _failed(self, exc: Exception):
         where = (f"; the run folder keeps its checkpoint: fix the cause, then neuroevo resume {self.run_dir}"
                  if self.run_dir is not None else "")
+        if isinstance(exc, EvaluationLost) and self.run_dir is not None:
+            # the population is still at its last finished generation: keep all of it
+            self._writable(self.checkpoint)
+            where = (f"; checkpoint at generation {self.population.generation} written: neuroevo resume "
+                     f"{self.run_dir} (add --workers N, --scheduler ADDRESS or --local to score elsewhere)")
         if os.environ.get("NEUROEVO_DEBUG"):
             traceback.print_exc()
         raise RunFailed(f"generation {self.population.generation + 1} failed: {type(exc).__name__}: {exc}{where}",

@@ -1,5 +1,5 @@
 """Evaluators: how a generation's genomes get scored (in this process, or elsewhere)."""
 
-from neuroevo.evaluators.base import Evaluator, LocalEvaluator, make_evaluator
+from neuroevo.evaluators.base import EvaluationLost, Evaluator, EvaluatorUnavailable, LocalEvaluator, make_evaluator
 
-__all__ = ["Evaluator", "LocalEvaluator", "make_evaluator"]
+__all__ = ["EvaluationLost", "Evaluator", "EvaluatorUnavailable", "LocalEvaluator", "make_evaluator"]

@@ -6,17 +6,29 @@ the whole generation. However it cuts the population into blocks, each block get
 to its first genome (``key.block(start)``) and the blocks' results are joined in genome order,
 so the same seed gives the same scores on one process or on many.
 
-:class:`LocalEvaluator` (the default) scores the whole population in this process in one block.
+:class:`LocalEvaluator` (the default) scores the whole population in this process in one block;
+:class:`~neuroevo.evaluators.dask.DaskEvaluator` (``"dask"``, or a ``distributed.Client``) scores
+blocks on a Dask cluster (``pip install 'neuroevo[distributed]'``; imported only when asked for).
 """
 
 from __future__ import annotations
 
+import sys
 from abc import ABC, abstractmethod
 
 import numpy as np
 
 from neuroevo.network.spec import NetworkSpec
 from neuroevo.simulators.base import Evaluation, GenerationKey, Simulator
+
+
+class EvaluatorUnavailable(RuntimeError):
+    """The evaluator cannot be set up: its package is missing, its cluster cannot be reached."""
+
+
+class EvaluationLost(RuntimeError):
+    """A generation could not be scored for a reason outside the simulator (workers or scheduler
+    lost). The population is left at its last finished generation."""
 
 
 class Evaluator(ABC):
@@ -52,9 +64,18 @@ class LocalEvaluator(Evaluator):
 
 
 def make_evaluator(evaluator) -> Evaluator:
-    """An :class:`Evaluator` from None / ``"local"`` or an Evaluator instance."""
+    """An :class:`Evaluator` from None / ``"local"``, ``"dask"``, a ``distributed.Client`` or an
+    Evaluator instance."""
     if evaluator is None or evaluator == "local":
         return LocalEvaluator()
     if isinstance(evaluator, Evaluator):
         return evaluator
-    raise TypeError(f"evaluator must be 'local' or an Evaluator instance; got {evaluator!r}")
+    if evaluator == "dask":
+        from neuroevo.evaluators.dask import DaskEvaluator
+        return DaskEvaluator()
+    dist = sys.modules.get("distributed")
+    if dist is not None and isinstance(evaluator, dist.Client):
+        from neuroevo.evaluators.dask import DaskEvaluator
+        return DaskEvaluator(evaluator)
+    raise TypeError(f"evaluator must be 'local', 'dask', a distributed.Client or an Evaluator instance; "
+                    f"got {evaluator!r}")

@@ -186,6 +186,10 @@ class Simulator(ABC):
         ``rng`` is the generation's common stream: the same for every genome and every block.
         """
 
+    def use_threads(self, threads: int) -> None:  # noqa: B027 (optional hook)
+        """Use at most ``threads`` threads of its own when scoring. A distributed evaluator calls
+        this on each worker's copy (default: the simulator has no threads of its own)."""
+
     def get_state(self) -> dict[str, np.ndarray]:
         """Numeric arrays a checkpoint must keep for the run to continue exactly (default: none)."""
         return {}

@@ -165,11 +165,15 @@ def _class_reference(cls: type) -> dict[str, Any]:
     return {"kind": "module", "module": cls.__module__, "class": cls.__name__, "path": path}
 
 
+#: Module names of classes loaded from the user's files: workers cannot import them by name.
+USER_MODULE_PREFIX = "neuroevo_user_"
+
+
 def _class_from_file(path: Path, name: str) -> type:
     if not path.is_file():
         raise ValueError(f"no Python file at {str(path)!r} (TASK path/to/file.py:ClassName is read "
                          f"from the current folder)")
-    module_name = "neuroevo_user_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]
+    module_name = USER_MODULE_PREFIX + hashlib.sha1(str(path).encode()).hexdigest()[:12]
     module = sys.modules.get(module_name)
     if module is None:
         spec = importlib.util.spec_from_file_location(module_name, path)
