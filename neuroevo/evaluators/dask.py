@@ -171,7 +171,7 @@ class DaskEvaluator(Evaluator):
         workers: start a LocalCluster of this many worker processes (one thread each), owned by
             this evaluator and stopped by :meth:`close`.
         scheduler: the address of a running cluster (``tcp://HOST:PORT``, from ``dask scheduler``).
-        block_size: genomes per block; None cuts the population into ``DEFAULT_BLOCKS`` blocks.
+        block_size: genomes per block; None: ``ceil(P / DEFAULT_BLOCKS)`` for a population of ``P``.
         threads: kernel threads per block on a worker (None: the worker's NUMBA_NUM_THREADS, else 1).
         allowed_failures: for a LocalCluster it starts, how many workers may die running the
             same block before the generation fails (None: Dask's setting, 3 by default).
@@ -321,7 +321,8 @@ class DaskEvaluator(Evaluator):
             b = names.index(exc.task) if exc.task in names else None
             what = (f"block {b + 1} of {len(starts)} (genomes {starts[b]}-{ends[b] - 1})" if b is not None
                     else "a block")
-            raise EvaluationLost(f"{what} was lost: {exc.allowed_failures + 1} worker processes died while "
+            n = exc.allowed_failures + 1
+            raise EvaluationLost(f"{what} was lost: {n} worker process{'es' if n > 1 else ''} died while "
                                  f"scoring it (Dask's distributed.scheduler.allowed-failures is "
                                  f"{exc.allowed_failures}); does the simulator crash its process or run out of "
                                  f"memory?") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import textwrap
 import time
@@ -10,10 +11,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "engine"))
 
-from helpers import assert_same_run, neuroevo, only_run, rows_of, start, timeless, wait_for_rows  # noqa: E402
+from helpers import NEUROEVO, assert_same_run, neuroevo, only_run, rows_of, start, timeless, wait_for_rows  # noqa: E402
 
-__all__ = ["KEYED_SIM", "alive", "assert_same_run", "neuroevo", "only_run", "pids_in", "rows_of", "start",
-           "timeless", "wait_for", "wait_for_rows", "write_keyed_sim"]
+__all__ = ["KEYED_SIM", "alive", "assert_same_run", "children_of", "neuroevo", "only_run", "pids_in", "rows_of",
+           "start", "start_session", "timeless", "wait_for", "wait_for_rows", "write_keyed_sim"]
 
 KEYED_SIM = textwrap.dedent('''
     """A user's simulator in a file of its own, written to the simulator contract: common draws
@@ -75,6 +76,13 @@ KEYED_SIM = textwrap.dedent('''
             self.seen = np.array(state["seen"], dtype=np.float64)
             self.generation = np.array(state["generation"], dtype=np.int64)
 ''')
+
+
+def start_session(*args, env=None) -> subprocess.Popen:
+    """``neuroevo ARGS`` in a session of its own, so a test can signal its whole process group."""
+    full_env = os.environ | {"MPLBACKEND": "Agg"} | (env or {})
+    return subprocess.Popen([NEUROEVO, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=full_env, start_new_session=True)
 
 
 def write_keyed_sim(folder: Path) -> str:
