@@ -80,6 +80,11 @@ NO_LAYERS = ("import numpy as np\nimport neuroevo\n\n\nclass NoLayers(neuroevo.S
              "    def _evaluate(self, genomes, spec, rng):\n        return -np.sum(genomes ** 2, axis=1)\n")
 
 
+UNPICKLABLE = ("import threading\n\nimport numpy as np\nimport neuroevo\n\n\nclass Locked(neuroevo.Simulator):\n"
+               "    layers = (2, 1)\n\n    def __init__(self):\n        self.lock = threading.Lock()\n\n"
+               "    def _evaluate(self, genomes, spec, rng):\n        return -np.sum(genomes ** 2, axis=1)\n")
+
+
 def _last(scratch: Path) -> Path:
     return scratch / "run" / "checkpoints" / "last.npz"
 
@@ -139,6 +144,10 @@ def _user_files(scratch: Path, runs: dict[str, Path]) -> None:
     (scratch / "plainmod.py").write_text("VALUE = 1\n")
 
 
+def _unpicklable(scratch: Path, runs: dict[str, Path]) -> None:
+    (scratch / "locked.py").write_text(UNPICKLABLE)
+
+
 def _out_is_file(scratch: Path, runs: dict[str, Path]) -> None:
     (scratch / "outfile").write_text("a file, not a folder\n")
 
@@ -169,6 +178,7 @@ PREPARED_TEXT = {
     "no_config": "notrun/ holds no config.json",
     "plain_file": "afile is a file",
     "out_is_file": "outfile is a file",
+    "unpicklable": "locked.py: a Simulator holding a threading.Lock",
     "read_only": "ro/ is read-only",
     "user_files": "notsim.py: a plain class; nolayers.py: a Simulator without layers; broken.py: a syntax "
                   "error; plainmod.py: no class",
@@ -179,7 +189,7 @@ PREPARE: dict[str, Callable[[Path, dict[str, Path]], str | None]] = {
     "truncate_last": _truncate, "empty_last": _empty, "bit_flip_last": _bit_flip, "text_last": _text,
     "foreign_last": _foreign, "other_run_last": _other_run, "damaged_genome": _damaged_genome,
     "no_config": _no_config, "plain_file": _plain_file, "user_files": _user_files,
-    "out_is_file": _out_is_file, "read_only": _read_only,
+    "out_is_file": _out_is_file, "read_only": _read_only, "unpicklable": _unpicklable,
 }
 
 
@@ -246,6 +256,25 @@ CLI_CASES: list[CliCase] = [
     CliCase("checkpoint-seconds-nan", _run_args("xor", "--checkpoint-seconds", "nan"), 2,
             ("checkpoint_seconds must be finite; got nan",)),
     CliCase("unknown-option", _run_args("xor", "--bogus"), 2, ("--bogus", "--help")),
+    # where the generations are scored (Dask)
+    CliCase("workers-0", _run_args("xor", "--workers", "0"), 2,
+            ("workers must be >= 1 (the number of Dask worker processes to start); got 0",
+             "Leave --workers out to score in this process")),
+    CliCase("workers-and-scheduler", _run_args("xor", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"), 2,
+            ("give workers (start a cluster on this machine) or scheduler (use a running one), not both",)),
+    CliCase("scheduler-not-an-address", _run_args("xor", "--scheduler", "localhost"), 2,
+            ("scheduler must be an address such as tcp://10.0.0.5:8786", "got 'localhost'")),
+    CliCase("scheduler-unreachable", _run_args("xor", "--scheduler", "tcp://127.0.0.1:1"), 1,
+            ("cannot reach a Dask scheduler at tcp://127.0.0.1:1: Connection refused", "dask scheduler",
+             "--workers N"), max_seconds=15),
+    CliCase("block-size-0", _run_args("xor", "--block-size", "0"), 2, ("block_size must be >= 1; got 0",)),
+    CliCase("simulator-not-serializable", _run_args("locked.py:Locked", "--workers", "1"), 2,
+            ("the simulator Locked cannot be sent to the workers", "cannot pickle '_thread.lock' object",
+             "keep open files, locks"), prepare="unpicklable", max_seconds=15),
+    CliCase("resume-scheduler-unreachable", ("resume", "{dir}/run", "--scheduler", "tcp://127.0.0.1:1"), 1,
+            ("cannot reach a Dask scheduler at tcp://127.0.0.1:1",), max_seconds=15),
+    CliCase("resume-local-and-workers", ("resume", "{dir}/run", "--local", "--workers", "2"), 2,
+            ("give local (score in this process) or workers/scheduler, not both",)),
     # task settings
     CliCase("race-sensors-past-track", _run_args("race", "--sensors", "0,5,500"), 2,
             ("max(sensors) = 500 but track 'training' has 400 steps", "Use offsets below 400")),
