@@ -116,3 +116,44 @@ def test_a_block_that_kills_every_worker_fails_the_run_with_a_checkpoint_then_re
     assert r.returncode == 0, r.stderr
     assert time.monotonic() - t0 < 60
     assert_same_run(run, unbroken)
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_run_on_a_cluster_started_with_dask_scheduler_and_dask_worker(tmp_path, sim, unbroken):
+    """The README's recipe for several machines, on one: `dask scheduler`, `dask worker`, --scheduler."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    dask_cli = str(Path(sys.executable).with_name("dask"))
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    env = os.environ | {"KEYED_PIDS": str(pids)}
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env, "cwd": tmp_path}
+    scheduler = subprocess.Popen([dask_cli, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
+                                  "--no-dashboard"], **quiet)
+    worker = subprocess.Popen([dask_cli, "worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"],
+                              **quiet)
+    try:
+        proc = start("run", sim, *RUN, "--out", tmp_path / "out", "--scheduler", address)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert_same_run(only_run(tmp_path / "out"), unbroken)
+        assert len(pids_in(pids) - {proc.pid}) == 2       # the two worker processes of `dask worker`
+        assert worker.poll() is None and scheduler.poll() is None   # a cluster the run did not start stays up
+    finally:
+        for p in (worker, scheduler):
+            p.send_signal(signal.SIGINT)
+        for p in (worker, scheduler):
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
