@@ -95,6 +95,24 @@ def test_ctrl_c_stops_the_run_and_its_workers_then_resume_on_one_worker_equals_t
     assert_same_run(run, unbroken)
 
 
+def test_kill_9_of_the_run_takes_its_workers_down_and_resume_on_the_cluster_equals_the_unbroken_run(
+        tmp_path, sim, unbroken):
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    out = tmp_path / "out"
+    proc = start("run", sim, *RUN, "--out", out, "--workers", "2", "--checkpoint-every", "1",
+                 env={"KEYED_PIDS": str(pids), "KEYED_SLEEP": "0.1"})
+    run = wait_for_rows(out, 3, proc)
+    proc.kill()
+    proc.wait()
+    workers = pids_in(pids) - {proc.pid}
+    assert len(workers) == 2
+    wait_for(lambda: not any(alive(p) for p in workers), timeout=20, what="the workers of a killed run exit")
+    r = neuroevo("resume", run)                 # on a new 2-worker LocalCluster, as the run was started
+    assert r.returncode == 0, r.stderr
+    assert_same_run(run, unbroken)
+
+
 def test_a_block_that_kills_every_worker_fails_the_run_with_a_checkpoint_then_resume_finishes_it(
         tmp_path, sim, unbroken):
     out = tmp_path / "out"
