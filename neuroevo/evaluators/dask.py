@@ -24,6 +24,7 @@ environment, else 1. The simulator's own thread pools get the same count (``use_
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -33,6 +34,7 @@ import sys
 import threading
 import uuid
 from collections import OrderedDict
+from concurrent.futures import CancelledError
 
 import numpy as np
 
@@ -204,6 +206,7 @@ class DaskEvaluator(Evaluator):
             "allowed_failures", allowed_failures, minimum=0, owner="DaskEvaluator")
         self._client = client
         self._owns_client = False
+        self._quiet = contextlib.ExitStack()
         self._cluster = None
         self._shipped: tuple | None = None      # (simulator, network, token, payload future)
         self._generation = 0
@@ -229,16 +232,27 @@ class DaskEvaluator(Evaluator):
         if self._client is not None:
             return self
         dist = _distributed()
+        # Dask logs a lost worker or scheduler with tracebacks; the run reports what it means in one line
+        self._quiet.enter_context(dist.utils.silence_logging_cmgr(logging.CRITICAL))
         if self.scheduler is not None:
-            self._client = self._connect_to(dist, self.scheduler)
+            try:
+                self._client = self._connect_to(dist, self.scheduler)
+            except BaseException:
+                self._quiet.close()
+                raise
         else:
             if self.workers is None:
                 try:
                     self._client = dist.default_client()
+                    self._quiet.close()
                     return self
                 except ValueError:
                     self.workers = os.cpu_count() or 1
-            self._start_cluster(dist)
+            try:
+                self._start_cluster(dist)
+            except BaseException:
+                self._quiet.close()
+                raise
         self._owns_client = True
         return self
 
@@ -326,7 +340,7 @@ class DaskEvaluator(Evaluator):
                                  f"scoring it (Dask's distributed.scheduler.allowed-failures is "
                                  f"{exc.allowed_failures}); does the simulator crash its process or run out of "
                                  f"memory?") from None
-        except dist.client.FutureCancelledError as exc:
+        except (dist.client.FutureCancelledError, CancelledError) as exc:
             raise EvaluationLost(f"the cluster dropped the generation's blocks ({exc}); is the scheduler "
                                  f"still running?") from None
         except (OSError, TimeoutError) as exc:
@@ -363,11 +377,13 @@ class DaskEvaluator(Evaluator):
                 try:
                     client.close()
                 finally:
-                    if cluster is not None:
-                        cluster.close()
+                    try:
+                        if cluster is not None:
+                            cluster.close()
+                    finally:
+                        self._quiet.close()
 
     def __repr__(self) -> str:
-        where = (f"workers={self.workers}" if self._cluster is not None or self.scheduler is None and self.workers
-                 else f"scheduler={self.scheduler!r}" if self.scheduler else "client")
+        where = f"scheduler={self.scheduler!r}" if self.scheduler else f"workers={self.workers}"
         return f"DaskEvaluator({where}, block_size={self.block_size})"
 

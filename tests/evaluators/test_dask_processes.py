@@ -144,7 +144,8 @@ def _free_port() -> int:
 
 
 def test_a_run_on_a_cluster_started_with_dask_scheduler_and_dask_worker(tmp_path, sim, unbroken):
-    """The README's recipe for several machines, on one: `dask scheduler`, `dask worker`, --scheduler."""
+    """The README's recipe for several machines, on one: `dask scheduler`, `dask worker`, --scheduler;
+    then a scheduler killed during a run: one line, a checkpoint, and a local resume that finishes it."""
     import subprocess
     import sys
     from pathlib import Path
@@ -153,7 +154,7 @@ def test_a_run_on_a_cluster_started_with_dask_scheduler_and_dask_worker(tmp_path
     address = f"tcp://127.0.0.1:{_free_port()}"
     pids = tmp_path / "pids"
     pids.mkdir()
-    env = os.environ | {"KEYED_PIDS": str(pids)}
+    env = os.environ | {"KEYED_PIDS": str(pids), "KEYED_SLEEP": "0.05"}
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env, "cwd": tmp_path}
     scheduler = subprocess.Popen([dask_cli, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
                                   "--no-dashboard"], **quiet)
@@ -166,6 +167,23 @@ def test_a_run_on_a_cluster_started_with_dask_scheduler_and_dask_worker(tmp_path
         assert_same_run(only_run(tmp_path / "out"), unbroken)
         assert len(pids_in(pids) - {proc.pid}) == 2       # the two worker processes of `dask worker`
         assert worker.poll() is None and scheduler.poll() is None   # a cluster the run did not start stays up
+
+        out = tmp_path / "lost"
+        proc = start("run", sim, *RUN, "--out", out, "--scheduler", address, "--checkpoint-every", "100")
+        run = wait_for_rows(out, 3, proc)
+        scheduler.kill()
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 1, err
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in err, err
+        assert "failed: EvaluationLost: the cluster dropped the generation's blocks" in lines[0], lines[0]
+        from neuroevo.io.checkpoint import read_npz
+        _, meta = read_npz(run / "checkpoints" / "last.npz")
+        assert f"checkpoint at generation {meta['generation']} written" in lines[0]
+        assert meta["generation"] == len(rows_of(run)) >= 3
+        r = neuroevo("resume", run, "--local")
+        assert r.returncode == 0, r.stderr
+        assert_same_run(run, unbroken)
     finally:
         for p in (worker, scheduler):
             p.send_signal(signal.SIGINT)
