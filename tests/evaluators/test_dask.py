@@ -190,3 +190,15 @@ def test_neuroevo_imports_without_dask_and_says_what_to_install():
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("EvaluatorUnavailable scoring on a Dask cluster")
     assert "pip install 'neuroevo[distributed]'" in out.stdout
+
+
+def test_dask_by_name_uses_the_default_client_and_leaves_it_open(client, keyed_cls):
+    with distributed.Client(client.scheduler.address) as default:
+        pop = Population(SPEC, "rank_ga", seed=2, population_size=12, evaluator="dask")
+        pop.evolve(keyed_cls(), generations=2)
+        assert pop.evaluator.client is default
+        pop.evaluator.close()
+        assert default.status == "running"
+    here = Population(SPEC, "rank_ga", seed=2, population_size=12)
+    here.evolve(keyed_cls(), generations=2)
+    assert np.array_equal(here.best_genome, pop.best_genome) and np.array_equal(here.fitness, pop.fitness)
