@@ -211,6 +211,8 @@ class _Engine:
             raise
         if self.population is not None:
             self.population.evaluator = self.evaluator
+        if cfg.progress:
+            say(self.label, f"scoring on {self.evaluator.cluster_text}")
 
     def close_evaluator(self) -> None:
         self.evaluator.close()

@@ -2,7 +2,8 @@
 
 The simulator is serialized once per run (with cloudpickle; a class from the user's own file or
 ``__main__`` goes by value, so workers need not import it) and held on the cluster as the result
-of a task, so a worker that joins later, or replaces one that died, gets it from the scheduler.
+of a task: a worker that joins later, or replaces one that died, fetches it from a peer, and the
+scheduler computes it again from the task if every worker holding it died.
 Each generation, the population is cut into blocks of ``block_size`` genomes (boundaries set by
 the population size alone, never by the number of workers); block ``b`` starting at genome ``s``
 is scored on a worker with ``simulator.evaluate_block(genomes[s:s + block_size], network,
@@ -222,9 +223,9 @@ class DaskEvaluator(Evaluator):
     def cluster_text(self) -> str:
         """Where blocks go, in words."""
         if self._cluster is not None:
-            return f"a LocalCluster of {self.workers} workers started by this run"
+            return f"a Dask LocalCluster of {self.workers} worker process{'es' if self.workers > 1 else ''}"
         if self.scheduler is not None:
-            return f"the cluster at {self.scheduler}"
+            return f"the Dask cluster at {self.scheduler}"
         return "the Dask cluster of the client given"
 
     def connect(self) -> DaskEvaluator:

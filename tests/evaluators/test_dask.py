@@ -202,3 +202,12 @@ def test_dask_by_name_uses_the_default_client_and_leaves_it_open(client, keyed_c
     here = Population(SPEC, "rank_ga", seed=2, population_size=12)
     here.evolve(keyed_cls(), generations=2)
     assert np.array_equal(here.best_genome, pop.best_genome) and np.array_equal(here.fitness, pop.fitness)
+
+
+def test_the_cluster_it_starts_has_one_kernel_thread_per_worker_ignores_ctrl_c_and_stops_on_close():
+    with DaskEvaluator(workers=1) as ev:
+        assert set(ev.evaluate(_Threads(), _genomes(4), SPEC, None).fitness) == {101.0}
+        assert set(ev.client.run(lambda: signal.getsignal(signal.SIGINT) == signal.SIG_IGN).values()) == {True}
+        pids = list(ev.client.run(os.getpid).values())
+    assert ev._client is None and len(pids) == 1
+    wait_for(lambda: not alive(pids[0]), timeout=10, what="the worker stops with the evaluator")
