@@ -287,7 +287,9 @@ class DaskEvaluator(Evaluator):
             if self.allowed_failures is not None else {}
         with dask.config.set(settings):
             self._cluster = dist.LocalCluster(
-                n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                # no dashboard, and its HTTP server on a free port (a busy 8787 would print a warning)
+                n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                scheduler_kwargs={"dashboard": False},
                 silence_logs=logging.CRITICAL, preload=[_IGNORE_SIGINT],
                 env={"NUMBA_NUM_THREADS": str(self.threads or 1)})
             try:

@@ -28,7 +28,7 @@ SPEC = NetworkSpec([3, 4, 1])
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                        silence_logs=50)
     client = distributed.Client(cluster, set_as_default=False)
     yield client

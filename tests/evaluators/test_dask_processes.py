@@ -50,6 +50,7 @@ def test_a_run_on_two_workers_equals_the_run_on_one_process(tmp_path, sim, unbro
     proc = start("run", sim, *RUN, "--out", tmp_path / "out", "--workers", "2", env={"KEYED_PIDS": str(pids)})
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
+    assert err == "", err                       # nothing from Dask on stderr (no warnings, no logs)
     assert_same_run(only_run(tmp_path / "out"), unbroken)
     workers = pids_in(pids) - {proc.pid}        # the driver scores only the held-out genome
     assert len(workers) == 2                    # both workers scored blocks
