@@ -4,6 +4,7 @@ state as one process, a user's class shipped by value, a worker killed mid-block
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -18,7 +19,7 @@ distributed = pytest.importorskip("distributed")
 from dask_helpers import alive, pids_in, wait_for, write_keyed_sim  # noqa: E402
 
 from neuroevo import GenerationKey, NetworkSpec, Population, Simulator  # noqa: E402
-from neuroevo.evaluators import EvaluatorUnavailable, LocalEvaluator, make_evaluator  # noqa: E402
+from neuroevo.evaluators import EvaluationLost, EvaluatorUnavailable, LocalEvaluator, make_evaluator  # noqa: E402
 from neuroevo.evaluators.dask import DaskEvaluator  # noqa: E402
 from neuroevo.tasks import resolve_task  # noqa: E402
 from tracks import TrackSimulator, seed_training_track  # noqa: E402
@@ -204,10 +205,18 @@ def test_dask_by_name_uses_the_default_client_and_leaves_it_open(client, keyed_c
     assert np.array_equal(here.best_genome, pop.best_genome) and np.array_equal(here.fitness, pop.fitness)
 
 
-def test_the_cluster_it_starts_has_one_kernel_thread_per_worker_ignores_ctrl_c_and_stops_on_close():
-    with DaskEvaluator(workers=1) as ev:
+def test_the_cluster_it_starts_has_one_kernel_thread_per_worker_ignores_ctrl_c_and_stops_on_close(
+        keyed_cls, monkeypatch):
+    monkeypatch.setenv("KEYED_DIE_AT", "1")     # the workers inherit it: the Keyed simulator kills its worker
+    with DaskEvaluator(workers=1, allowed_failures=0, block_size=10) as ev:
         assert set(ev.evaluate(_Threads(), _genomes(4), SPEC, None).fitness) == {101.0}
         assert set(ev.client.run(lambda: signal.getsignal(signal.SIGINT) == signal.SIG_IGN).values()) == {True}
-        pids = list(ev.client.run(os.getpid).values())
-    assert ev._client is None and len(pids) == 1
-    wait_for(lambda: not alive(pids[0]), timeout=10, what="the worker stops with the evaluator")
+        first = list(ev.client.run(os.getpid).values())
+        with pytest.raises(EvaluationLost, match=re.escape(
+                "block 1 of 1 (genomes 0-9) was lost: 1 worker process died while scoring it (Dask's "
+                "distributed.scheduler.allowed-failures is 0)")):
+            ev.evaluate(keyed_cls(), _genomes(10), SPEC, GenerationKey(3))
+        wait_for(lambda: len(ev.client.run(os.getpid)) == 1, what="the nanny starts a new worker")
+        pids = first + list(ev.client.run(os.getpid).values())
+    assert ev._client is None and len(set(pids)) == 2
+    wait_for(lambda: not any(alive(p) for p in pids), timeout=10, what="the worker stops with the evaluator")
