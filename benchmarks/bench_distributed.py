@@ -114,11 +114,32 @@ def machine() -> dict:
             "platform": platform.platform()}
 
 
+def markdown(result: dict) -> str:
+    """The README's tables: overhead and break-even per population, speed-up per genome cost."""
+    lines = ["| P | blocks | local | 2 workers | overhead per generation | break-even per genome (measured S) | "
+             "(S = 2) |", "|---:|---|---:|---:|---:|---:|---:|"]
+    for r in result["overhead"]:
+        even = "none (no speed-up)" if r["breakeven_us_per_genome"] is None else f"{r['breakeven_us_per_genome']:,} µs"
+        lines.append(f"| {r['population']:,} | {r['num_blocks']} of {r['block_size']:,} | {r['local_ms']:.2f} ms | "
+                     f"{r['dask_ms']:.1f} ms | {r['overhead_ms']:.1f} ms | {even} | "
+                     f"{r['breakeven_us_per_genome_ideal']:,} µs |")
+    lines += ["", "| cost per genome | P | blocks | local | 2 workers | speed-up | others |",
+              "|---:|---:|---|---:|---:|---:|---:|"]
+    for r in result["speedup"]:
+        lines.append(f"| {r['cost_per_genome_s'] * 1e3:g} ms | {r['population']} | {r['num_blocks']} | "
+                     f"{r['local_s']:.3f} s | {r['dask_s']:.3f} s | {r['speedup']:.2f}x | {r['others']:.2f} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--table", type=Path, default=None, help="print the tables of a results file, run nothing")
     args = parser.parse_args(argv)
+    if args.table is not None:
+        print(markdown(json.loads(args.table.read_text())))
+        return 0
     repeats = 5 if args.quick else 15
     load_start = os.getloadavg()
     local = LocalEvaluator()
@@ -136,7 +157,7 @@ def main(argv=None) -> int:
             for label, size in settings:
                 dask.block_size = size(P)
                 snap = cpu_snapshot(client)
-                here, there, _ = compare(local, dask, Busy(cost), P, 2 if args.quick else 3)
+                here, there, _ = compare(local, dask, Busy(cost), P, 2 if args.quick else 5)
                 s = here / there
                 S[label] = s
                 speed.append({"cost_per_genome_s": cost, "population": P, "blocks": label,
@@ -175,6 +196,7 @@ def main(argv=None) -> int:
               "command": "nice -n 10 python benchmarks/bench_distributed.py" + (" --quick" if args.quick else "")}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(markdown(result))
     print(f"wrote {args.out}")
     return 0
 
