@@ -233,27 +233,22 @@ class DaskEvaluator(Evaluator):
         if self._client is not None:
             return self
         dist = _distributed()
+        if self.scheduler is None and self.workers is None:
+            try:
+                self._client = dist.default_client()
+                return self
+            except ValueError:
+                self.workers = os.cpu_count() or 1
         # Dask logs a lost worker or scheduler with tracebacks; the run reports what it means in one line
         self._quiet.enter_context(dist.utils.silence_logging_cmgr(logging.CRITICAL))
-        if self.scheduler is not None:
-            try:
+        try:
+            if self.scheduler is not None:
                 self._client = self._connect_to(dist, self.scheduler)
-            except BaseException:
-                self._quiet.close()
-                raise
-        else:
-            if self.workers is None:
-                try:
-                    self._client = dist.default_client()
-                    self._quiet.close()
-                    return self
-                except ValueError:
-                    self.workers = os.cpu_count() or 1
-            try:
+            else:
                 self._start_cluster(dist)
-            except BaseException:
-                self._quiet.close()
-                raise
+        except BaseException:
+            self._quiet.close()
+            raise
         self._owns_client = True
         return self
 
