@@ -220,3 +220,34 @@ def test_the_cluster_it_starts_has_one_kernel_thread_per_worker_ignores_ctrl_c_a
         pids = first + list(ev.client.run(os.getpid).values())
     assert ev._client is None and len(set(pids)) == 2
     wait_for(lambda: not any(alive(p) for p in pids), timeout=10, what="the worker stops with the evaluator")
+
+
+class _Parallel(Simulator):
+    """Calls a parallel=True Numba kernel (the population forward pass) a few times per block."""
+
+    num_inputs = 3
+
+    def _evaluate(self, genomes, spec, rng):
+        from neuroevo import forward
+        x = np.ones((genomes.shape[0], 32, 3))
+        out = sum(forward(genomes, spec, x, backend="numba")[:, :, 0].sum(axis=1) for _ in range(10))
+        return np.asarray(out)
+
+
+def test_parallel_kernels_in_a_worker_with_many_threads_never_run_at_once():
+    """Numba's workqueue layer aborts its process on concurrent parallel calls: a worker with four
+    threads scores its blocks one at a time and survives."""
+    genomes = _genomes(64)
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=4, processes=True, dashboard_address=":0",
+                                       silence_logs=50, env={"NUMBA_THREADING_LAYER": "workqueue"})
+    try:
+        with distributed.Client(cluster, set_as_default=False) as client:
+            pid = list(client.run(os.getpid).values())
+            with DaskEvaluator(client, block_size=4, threads=2) as ev:
+                for _ in range(3):
+                    out = ev.evaluate(_Parallel(), genomes, SPEC, None)
+            assert set(client.run(lambda: __import__("numba").threading_layer()).values()) == {"workqueue"}
+            assert list(client.run(os.getpid).values()) == pid       # the worker never aborted
+    finally:
+        cluster.close()
+    assert np.array_equal(out.fitness, _Parallel().evaluate(genomes, SPEC))
