@@ -280,19 +280,24 @@ class DaskEvaluator(Evaluator):
 
         settings = {"distributed.scheduler.allowed-failures": self.allowed_failures} \
             if self.allowed_failures is not None else {}
-        with dask.config.set(settings):
-            self._cluster = dist.LocalCluster(
-                # no dashboard, and its HTTP server on a free port (a busy 8787 would print a warning)
-                n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                scheduler_kwargs={"dashboard": False},
-                silence_logs=logging.CRITICAL, preload=[_IGNORE_SIGINT],
-                env={"NUMBA_NUM_THREADS": str(self.threads or 1)})
-            try:
+        try:
+            with dask.config.set(settings):
+                self._cluster = dist.LocalCluster(
+                    # no dashboard, and its HTTP server on a free port (a busy 8787 would print a warning)
+                    n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                    scheduler_kwargs={"dashboard": False},
+                    silence_logs=logging.CRITICAL, preload=[_IGNORE_SIGINT],
+                    env={"NUMBA_NUM_THREADS": str(self.threads or 1)})
                 self._client = dist.Client(self._cluster, set_as_default=False)
-            except BaseException:
-                self._cluster.close()
-                self._cluster = None
-                raise
+        except BaseException:           # a Ctrl-C while it starts, say
+            client, cluster, self._client, self._cluster = self._client, self._cluster, None, None
+            try:
+                if client is not None:
+                    client.close()
+            finally:
+                if cluster is not None:
+                    cluster.close()
+            raise
 
     # the run
     def start(self, simulator: Simulator, network) -> None:
