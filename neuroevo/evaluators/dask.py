@@ -328,9 +328,15 @@ class DaskEvaluator(Evaluator):
         self._generation += 1
         names = [f"neuroevo-block-{token}-{self._generation}-{b}" for b in range(len(starts))]
         client = self._client
+        # Blocks go to the workers in turn: left to itself, the scheduler puts every block next to
+        # the simulator's bytes, on one worker. The hint is loose: a block whose worker is gone or
+        # busy runs on another (a dead worker's blocks, stolen work).
+        workers = sorted(client.nthreads())
         futures = [client.submit(score_block, payload, token, state, np.ascontiguousarray(genomes[s:e]), spec,
-                                 None if key is None else key.block(s), self.threads, key=name, pure=False)
-                   for name, s, e in zip(names, starts, ends)]
+                                 None if key is None else key.block(s), self.threads, key=name, pure=False,
+                                 workers=[workers[b % len(workers)]] if workers else None,
+                                 allow_other_workers=True)
+                   for b, (name, s, e) in enumerate(zip(names, starts, ends))]
         dist = _distributed()
         try:
             parts = client.gather(futures)
