@@ -33,6 +33,7 @@ import re
 import socket
 import sys
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from concurrent.futures import CancelledError
@@ -49,6 +50,9 @@ DEFAULT_BLOCKS = 8
 
 #: How long to wait for a scheduler to answer and for its first worker to join.
 CONNECT_SECONDS = 10.0
+
+#: How often the list of workers that blocks are spread over is asked for again.
+WORKERS_SECONDS = 2.0
 
 INSTALL_HINT = "pip install 'neuroevo[distributed]'"
 
@@ -211,6 +215,7 @@ class DaskEvaluator(Evaluator):
         self._cluster = None
         self._shipped: tuple | None = None      # (simulator, network, token, payload future)
         self._generation = 0
+        self._worker_list: tuple[float, list[str]] | None = None
 
     # connection
     @property
@@ -331,7 +336,7 @@ class DaskEvaluator(Evaluator):
         # Blocks go to the workers in turn: left to itself, the scheduler puts every block next to
         # the simulator's bytes, on one worker. The hint is loose: a block whose worker is gone or
         # busy runs on another (a dead worker's blocks, stolen work).
-        workers = sorted(client.nthreads())
+        workers = self._workers(client)
         futures = [client.submit(score_block, payload, token, state, np.ascontiguousarray(genomes[s:e]), spec,
                                  None if key is None else key.block(s), self.threads, key=name, pure=False,
                                  workers=[workers[b % len(workers)]] if workers else None,
@@ -360,6 +365,14 @@ class DaskEvaluator(Evaluator):
                 f.release()
         return Evaluation.join(list(parts))
 
+    def _workers(self, client) -> list[str]:
+        """The workers' addresses, asked again at most every WORKERS_SECONDS (a stale list only
+        makes a hint point at a worker that is gone, and such a block runs elsewhere)."""
+        now = time.monotonic()
+        if self._worker_list is None or now - self._worker_list[0] > WORKERS_SECONDS:
+            self._worker_list = (now, sorted(client.nthreads()))
+        return self._worker_list[1]
+
     # the end
     def _release(self) -> None:
         if self._shipped is None:
@@ -377,6 +390,7 @@ class DaskEvaluator(Evaluator):
         """Drop the simulator from the workers; stop the cluster and client this evaluator started."""
         if self._client is None:
             return
+        self._worker_list = None
         try:
             self._release()
         finally:
