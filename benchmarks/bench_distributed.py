@@ -4,8 +4,8 @@ Everything goes through the evaluators the run engine uses (``LocalEvaluator`` a
 ``DaskEvaluator``), on genomes of a ``[7, 8, 4, 1]`` network (105 parameters):
 
 - **Overhead per generation** at P = 100, 1,000 and 10,000 for a fitness that costs almost nothing
-  (minus the squared norm): the Dask time minus the local time, with the default blocks (an
-  eighth of the population) and with 2 blocks. Medians over repeats, local and Dask timed in
+  (minus the squared norm): the Dask time minus the local time, with the default blocks (a
+  quarter of the population) and with 2 blocks. Medians over repeats, local and Dask timed in
   turn.
 - **Break-even per-genome cost**: the cost ``c`` at which a generation takes as long on the
   cluster as here, ``P c = overhead + P c / S``, so ``c = overhead / (P (1 - 1/S))``, with ``S``

@@ -38,7 +38,7 @@ class RunConfig:
     checkpoint_seconds: float = 60.0       # and at least every this many seconds (0: only by generation)
     workers: int | None = None             # score on N Dask worker processes here, started and stopped by the run
     scheduler: str | None = None           # score on the running Dask cluster at this address, such as tcp://10.0.0.5:8786
-    block_size: int | None = None          # genomes per Dask block; None: an eighth of the population, rounded up
+    block_size: int | None = None          # genomes per Dask block; None: a quarter of the population, rounded up
 
     def __post_init__(self) -> None:
         owner = "run"

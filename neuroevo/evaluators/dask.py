@@ -46,7 +46,7 @@ from neuroevo.network.spec import NetworkSpec
 from neuroevo.simulators.base import Evaluation, GenerationKey, Simulator
 
 #: The population is cut into this many blocks unless ``block_size`` is given.
-DEFAULT_BLOCKS = 8
+DEFAULT_BLOCKS = 4
 
 #: How long to wait for a scheduler to answer and for its first worker to join.
 CONNECT_SECONDS = 10.0

@@ -59,7 +59,7 @@ def test_blocks_give_the_fitness_and_extras_of_one_process(client, keyed_cls):
             out = ev.evaluate(sim, genomes, SPEC, key)
         assert np.array_equal(out.fitness, local.fitness), block_size
         assert np.array_equal(out.extras["head"], local.extras["head"])
-    assert DaskEvaluator(client).block_starts(103) == list(range(0, 103, 13))
+    assert DaskEvaluator(client).block_starts(103) == list(range(0, 103, 26))
     assert DaskEvaluator(client, block_size=50).block_starts(103) == [0, 50, 100]
 
 
