@@ -17,7 +17,7 @@ import numpy as np
 
 from neuroevo._checks import check_float, check_int
 from neuroevo.network.spec import NetworkSpec
-from neuroevo.robustness import perturbation_fitness
+from neuroevo.robustness import robust_order
 from neuroevo.tasks import Selection, StopRule, Task, register_task
 from tracks.generate import Track, random_track, seed_test_track, seed_training_track
 from tracks.sim import DEFAULT_SENSORS, TrackSimulator, check_sensors
@@ -160,16 +160,12 @@ class RaceTask(Task):
         score of mutated copies (robust drivers generalize better), then newest first. The driver is
         the first of them, or the best genome ever seen if the final generation fell below it."""
         fitness = np.where(np.isfinite(population.fitness), population.fitness, -np.inf)
-        if self.robust_samples == 0:
-            order = np.argsort(-fitness, kind="stable")
-        else:
-            robust = perturbation_fitness(population.genomes, simulator, population.network,
-                                          noise=self.robust_noise, samples=self.robust_samples, rng=rng)
-            order = np.lexsort((-robust, -fitness))      # last key first: fitness, then robustness
+        order, rollouts = robust_order(population.genomes, fitness, simulator, population.network,
+                                       noise=self.robust_noise, samples=self.robust_samples, rng=rng)
         order = order[:self.top]
         top = population.genomes[order]
         best = top[0] if fitness[order[0]] >= population.best_fitness else population.best_genome
-        return Selection(best=np.array(best), top=np.array(top), info={})
+        return Selection(best=np.array(best), top=np.array(top), info={"rollouts": rollouts})
 
     def held_out(self, selection: Selection, network: NetworkSpec) -> dict[str, Any]:
         train, test = self._train_sim, self._test_sim
