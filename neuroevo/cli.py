@@ -1,4 +1,4 @@
-"""Command line: ``neuroevo run TASK | race | resume | evaluate | strategies | tasks``.
+"""Command line: ``neuroevo run TASK | race | resume | evaluate | strategies | tasks | suites``.
 
 Options are built from the config dataclasses: each field becomes ``--field-name`` and the
 comment after it becomes its help text, so the CLI cannot drift from the code. ``neuroevo run``
@@ -51,6 +51,13 @@ def _parse_tuple(text: str) -> tuple[int, ...]:
             f"expected comma-separated integers such as 7,8,4,1; got {text!r}") from None
 
 
+def _parse_words(text: str) -> tuple[str, ...]:
+    words = tuple(x.strip() for x in text.split(","))
+    if not all(words):
+        raise argparse.ArgumentTypeError(f"expected comma-separated names such as twisty,narrow; got {text!r}")
+    return words
+
+
 def _optional(kind):
     def parse(text: str):
         return None if text.lower() == "none" else kind(text)
@@ -86,6 +93,10 @@ def add_config_options(parser, cls, defaults: dict | None = None, skip: tuple[st
         if hint is bool:
             parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
                                 default=argparse.SUPPRESS, help=f"{text} (default: {shown})")
+            continue
+        if hint == tuple[str, ...]:             # names: --suite a,b --suite c
+            parser.add_argument(flag, dest=f.name, type=_parse_words, action="extend", default=argparse.SUPPRESS,
+                                metavar=f.name.upper(), help=f"{text} (default: {shown or 'none'})")
             continue
         optional = isinstance(hint, types.UnionType) and type(None) in args
         base = next(a for a in args if a is not type(None)) if optional else hint
@@ -198,6 +209,10 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
 
     t = sub.add_parser("tasks", help="list the registered tasks and their defaults")
     t.set_defaults(handler=_tasks)
+    u = sub.add_parser("suites", help="list the named suites of held-out data that packages register",
+                       description="List the named, versioned suites (of tracks, environments...) that installed "
+                                   "packages register under the entry point group neuroevo.suites.")
+    u.set_defaults(handler=_suites)
     if command == "run" and task_text is not None:
         parser.help_hint = f"neuroevo run {task_text}"
     elif command == "evaluate":
@@ -283,7 +298,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     for line in loaded.task.evaluate_report(dict(loaded.summary or {}) | figures, loaded.options):
         print(line)
     if args.write:
-        print(f"  figures       {loaded.run_dir / 'evaluate' / loaded.task.evaluate_name(loaded.options)}.json")
+        names = loaded.task.evaluate_name(loaded.options)
+        for name in names if isinstance(names, list) else [names]:
+            print(f"  figures       {loaded.run_dir / 'evaluate' / name}.json")
     return 0
 
 
@@ -331,6 +348,18 @@ def _tasks(args: argparse.Namespace) -> int:
         print(f"{name:8s} {t.description}")
         print(f"{'':8s} network {layers} {t.default_activation}, strategy {t.default_strategy}, "
               f"at most {t.default_generations} generations")
+    return 0
+
+
+def _suites(args: argparse.Namespace) -> int:
+    import importlib.metadata
+
+    found = sorted(importlib.metadata.entry_points(group="neuroevo.suites"), key=lambda ep: ep.name)
+    if not found:
+        print("no suites: no installed package registers any (entry point group neuroevo.suites)")
+    for ep in found:
+        for line in ep.load()():
+            print(line)
     return 0
 
 

@@ -19,6 +19,7 @@ from neuroevo._checks import check_float, check_int
 from neuroevo.network.spec import NetworkSpec
 from neuroevo.robustness import robust_order
 from neuroevo.tasks import Selection, StopRule, Task, register_task
+from tracks.evaluation import drivers, evaluate_suites, file_name, parse_suites, plot_generalization, report_lines
 from tracks.generate import Track, random_track, seed_test_track, seed_training_track
 from tracks.sim import DEFAULT_SENSORS, TrackSimulator, check_sensors
 
@@ -72,10 +73,17 @@ class RaceEvaluateOptions:
     """Options of ``neuroevo evaluate`` for a race run."""
 
     test_seed: int | None = None           # seed of the unseen 4000-step test track (default: the run's)
+    suite: tuple[str, ...] = ()            # held-out suites to score instead (NAME or NAME:VERSION, all; repeat or comma-separate)
+    top: int = 1                           # with --suite: score the run's best genome (1) or its best N genomes
 
     def __post_init__(self) -> None:
         if self.test_seed is not None:
             check_int("test_seed", self.test_seed, minimum=0, owner="race evaluate")
+        object.__setattr__(self, "suite", tuple(self.suite))
+        parse_suites(self.suite, "neuroevo evaluate")
+        check_int("top", self.top, minimum=1, owner="race evaluate")
+        if self.suite and self.test_seed is not None:
+            raise ValueError("neuroevo evaluate: --test-seed and --suite choose different evaluations; give one")
 
 
 @dataclass(frozen=True)
@@ -187,13 +195,25 @@ class RaceTask(Task):
         return replace(self, test_seed=options.test_seed)
 
     def evaluate(self, selection: Selection, network: NetworkSpec, options) -> dict[str, Any]:
+        if options is not None and options.suite:
+            return evaluate_suites(drivers(selection, options.top), network,
+                                   parse_suites(options.suite, "race"), self.sensors)
         return self._for(options).held_out(selection, network) | {"test_seed": self._for(options).test_seed}
 
-    def evaluate_name(self, options) -> str:
+    def evaluate_name(self, options) -> str | list[str]:
+        if options is not None and options.suite:
+            return [file_name(n, v) for n, v in parse_suites(options.suite, "race")]
         return f"test_seed_{self._for(options).test_seed}"
 
     def evaluate_report(self, figures: dict[str, Any], options) -> list[str]:
+        if options is not None and options.suite:
+            return report_lines({k: figures[k] for k in self.evaluate_name(options)})
         return [f"  test track    seed {figures['test_seed']}"] + self.report(figures | {"completed_at": None})[1:]
+
+    def evaluate_plots(self, figures: dict[str, Any], options, folder: Path) -> None:
+        if options is not None and options.suite:
+            plot_generalization({k: figures[k] for k in self.evaluate_name(options)}, folder / "suites.png",
+                                title="held-out suites: tracks completed by the race run's driver")
 
     def history_summary(self, rows: list[dict]) -> dict[str, Any]:
         at, seconds, evals = completion(rows, self._train_sim.max_score)
