@@ -129,6 +129,8 @@ class _Parser(argparse.ArgumentParser):
     help_hint: str = ""
 
     def error(self, message: str):
+        if message.startswith("unrecognized arguments") and getattr(self, "evaluate_task", None):
+            message += _evaluate_option_owners(message, self.evaluate_task)
         if message.startswith("unrecognized arguments") and self.help_hint:
             message += f"; `{self.help_hint} --help` lists the options that exist"
         if "required: TASK" in message:
@@ -137,6 +139,26 @@ class _Parser(argparse.ArgumentParser):
                         f"path/to/file.py:ClassName")
         prog = f"neuroevo {self.help_hint.split()[1]}" if self.help_hint.count(" ") else self.prog
         self.exit(2, f"{prog}: error: {message}\n")
+
+
+def _evaluate_option_owners(message: str, task_name: str) -> str:
+    """For an evaluate option the run's task lacks: which registered tasks take it."""
+    from neuroevo.tasks import get_task, task_names
+
+    flags = [w.split("=")[0] for w in message.split(":", 1)[1].split() if w.startswith("--")]
+    for flag in flags:
+        owners = []
+        for name in task_names():
+            try:
+                options = get_task(name).evaluate_options
+            except Exception:  # a broken plug-in must not hide the user's error
+                continue
+            if options is not None and flag[2:].replace("-", "_") in {f.name for f in dataclasses.fields(options)}:
+                owners.append(name)
+        if owners:
+            return (f"; {flag} is an evaluate option of {' and '.join(owners)} runs only, and this is a "
+                    f"{task_name} run, whose network is not made for them")
+    return ""
 
 
 def _version() -> str:
@@ -198,6 +220,7 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
                    help="write the figures to RUN_DIR/evaluate/ (default: True)")
     if command == "evaluate":
         _add_evaluate_options(e, argv)
+        parser.evaluate_task = getattr(e, "evaluate_task", None)
     e.set_defaults(handler=_evaluate)
 
     s = sub.add_parser("strategies", help="list the evolution strategies and the settings each task uses",
@@ -255,6 +278,7 @@ def _add_evaluate_options(p: argparse.ArgumentParser, argv: list[str]) -> None:
         p.set_defaults(load_error=str(exc))
         return
     options_cls = type(plan.task).evaluate_options
+    p.evaluate_task = plan.label
     if options_cls is not None:
         add_config_options(p.add_argument_group(f"{type(plan.task).name} evaluate options"), options_cls)
 

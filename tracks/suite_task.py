@@ -129,8 +129,8 @@ class SuiteEvaluateOptions:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "suite", tuple(self.suite))
-        parse_suites(self.suite, "neuroevo evaluate")
-        check_int("top", self.top, minimum=1, owner="neuroevo evaluate")
+        parse_suites(self.suite, "--suite")
+        check_int("top", self.top, minimum=1, owner="--top")
 
 
 @dataclass(frozen=True)

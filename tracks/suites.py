@@ -221,19 +221,31 @@ def _level_tracks(name: str, version: int, level: float) -> tuple[Track, ...]:
     d = suite_def(name, version)
     if d.kind == "training":
         return tuple(training_track(i) for i in range(d.tracks_per_level))
-    skip = set(EXCLUDED.get((name, version, level), ()))
+    return tuple(candidate(d, level, i) for i in level_indices(d, level))
+
+
+def level_indices(d: SuiteDef, level: float) -> list[int]:
+    """The candidate indices a held-out level keeps: the first ones not in :data:`EXCLUDED`."""
+    skip = set(EXCLUDED.get((d.name, d.version, level), ()))
     out, index = [], 0
     while len(out) < d.tracks_per_level:
         if index not in skip:
-            out.append(candidate(d, level, index))
+            out.append(index)
         index += 1
-    return tuple(out)
+    return out
+
+
+def noise_stream(d: SuiteDef, level: float, index: int) -> np.random.Generator:
+    """The generator that draws the noise of candidate ``index`` (training suite: of training track ``index``)."""
+    if d.kind == "training":
+        return _streams(TRAINING_SPACE, index)[1]
+    return _streams(HELD_OUT_SPACE, d.code, d.version, _level_code(level), index)[1]
 
 
 def candidate(d: SuiteDef, level: float, index: int) -> Track:
     """Candidate track ``index`` of a held-out suite's level (before the feasibility check)."""
-    knob_rng, noise_rng = _streams(HELD_OUT_SPACE, d.code, d.version, _level_code(level), index)
-    return build(knobs_at(d.axis, level, knob_rng), noise_rng,
+    knob_rng = _streams(HELD_OUT_SPACE, d.code, d.version, _level_code(level), index)[0]
+    return build(knobs_at(d.axis, level, knob_rng), noise_stream(d, level, index),
                  name=f"{d.name}-v{d.version}-{level:g}x-{index}")
 
 
@@ -272,3 +284,16 @@ def describe() -> list[str]:
             lines.append(f"{name:8s} v{v}  {d.kind:8s}  {d.tracks_per_level} tracks per level, levels {levels}")
             lines.append(f"{'':8s}      {d.description}")
     return lines
+
+
+def checksum(name: str, version: int | None = None) -> str:
+    """SHA-256 of a suite's barriers (every level, rounded to 1e-9), pinned by the tests."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for level, tracks in suite_levels(name, version=version).items():
+        h.update(f"{level:g}".encode())
+        for t in tracks:
+            h.update(np.round(t.top, 9).tobytes())
+            h.update(np.round(t.bottom, 9).tobytes())
+    return h.hexdigest()[:16]

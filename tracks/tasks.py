@@ -20,8 +20,9 @@ from neuroevo.network.spec import NetworkSpec
 from neuroevo.robustness import robust_order
 from neuroevo.tasks import Selection, StopRule, Task, register_task
 from tracks.evaluation import drivers, evaluate_suites, file_name, parse_suites, plot_generalization, report_lines
-from tracks.generate import Track, random_track, seed_test_track, seed_training_track
+from tracks.generate import Track, seed_test_track, seed_training_track
 from tracks.sim import DEFAULT_SENSORS, TrackSimulator, check_sensors
+from tracks.suites import training_track
 
 #: The reference post's GA: population 50, rate 0.1, scale 5, no elitism (run it for 120
 #: generations with no early stop and plain ranking to reproduce the post).
@@ -80,10 +81,10 @@ class RaceEvaluateOptions:
         if self.test_seed is not None:
             check_int("test_seed", self.test_seed, minimum=0, owner="race evaluate")
         object.__setattr__(self, "suite", tuple(self.suite))
-        parse_suites(self.suite, "neuroevo evaluate")
-        check_int("top", self.top, minimum=1, owner="race evaluate")
+        parse_suites(self.suite, "--suite")
+        check_int("top", self.top, minimum=1, owner="--top")
         if self.suite and self.test_seed is not None:
-            raise ValueError("neuroevo evaluate: --test-seed and --suite choose different evaluations; give one")
+            raise ValueError("--test-seed and --suite choose different evaluations (the test track, held-out suites); give one of them")
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ class RaceTask(Task):
     """Steer a car along a racing track; test the best drivers on an unseen 4000-step track."""
 
     sensors: tuple[int, ...] = DEFAULT_SENSORS  # look-ahead offsets of the barrier sensors, in steps
-    track: int = -1                        # training track: -1 = the 400-step reference track, N = procedural track N
+    track: int = -1                        # training track: -1 = the 400-step reference track, N = training-space track N (1000 steps)
     test_seed: int = 0                     # seed of the unseen 4000-step test track
     extra_generations: int = 30            # generations to run after the track is first completed (-1: no early stop)
     top: int = 20                          # how many of the final best genomes are tested and plotted (at most P)
@@ -124,7 +125,8 @@ class RaceTask(Task):
     # the tracks, built once per task object
     @cached_property
     def training_track(self) -> Track:
-        return seed_training_track() if self.track < 0 else random_track(self.track, length=1000)
+        # procedural tracks from the training seed space, never a stretch of a test track
+        return seed_training_track() if self.track < 0 else training_track(self.track, spread=1.0, length=1000)
 
     @cached_property
     def test_track(self) -> Track:
