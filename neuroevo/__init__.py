@@ -37,5 +37,5 @@ __version__ = "0.1.0"
 __all__ = ["CMAES", "PGPE", "SNES", "STRATEGIES", "XOR", "CrossoverGA", "FunctionFit", "GenerationKey", "History",
            "LoadedRun", "NetworkSpec", "OpenAIES", "Population", "RankGA", "RunError", "RunInterrupted", "RunResult",
            "SepCMAES", "Selection", "Simulator", "StopRule", "Strategy", "SupervisedSimulator", "TargetRule", "Task",
-           "evaluate_run", "forward", "load_run", "make_strategy", "perturbation_fitness", "register_task", "resume", "robust_order",
-           "run", "task_names"]
+           "evaluate_run", "forward", "load_run", "make_strategy", "perturbation_fitness", "register_task", "resume",
+           "robust_order", "run", "task_names"]

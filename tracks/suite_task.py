@@ -124,7 +124,7 @@ class TrainingSuiteSimulator(Simulator):
 class SuiteEvaluateOptions:
     """Options of ``neuroevo evaluate`` for a suite run."""
 
-    suite: tuple[str, ...] = ()            # held-out suites to score (NAME or NAME:VERSION, all; repeat or comma-separate)
+    suite: tuple[str, ...] = ()            # held-out suites to score (NAME, NAME:VERSION or all; repeatable)
     top: int = 1                           # score the run's best genome (1) or its best N genomes
 
     def __post_init__(self) -> None:
@@ -140,8 +140,8 @@ class SuiteTask(Task):
     sensors: tuple[int, ...] = DEFAULT_SENSORS  # look-ahead offsets of the barrier sensors, in steps
     tracks: int = 16                       # training tracks per generation (fitness: mean fraction survived)
     track_length: int = 1000               # steps of each training track
-    spread: float = 2.5                    # each knob's multiplier is log-uniform in [1, spread] (1: the seed test knobs)
-    spread_start: float | None = None      # curriculum: start at this spread, widen it as tracks are completed (None: off)
+    spread: float = 2.5                    # each knob's multiplier is log-uniform in [1, spread] (1: seed test knobs)
+    spread_start: float | None = None      # curriculum: start at this spread, widen it as tracks get done (None: off)
     fresh_every: int = 5                   # new training tracks every N generations
     validation_tracks: int = 64            # fresh training tracks that choose the driver among the best genomes
     top: int = 20                          # how many of the final best genomes the validation tracks compare

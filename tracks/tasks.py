@@ -74,7 +74,7 @@ class RaceEvaluateOptions:
     """Options of ``neuroevo evaluate`` for a race run."""
 
     test_seed: int | None = None           # seed of the unseen 4000-step test track (default: the run's)
-    suite: tuple[str, ...] = ()            # held-out suites to score instead (NAME or NAME:VERSION, all; repeat or comma-separate)
+    suite: tuple[str, ...] = ()            # held-out suites to score instead (NAME, NAME:VERSION or all; repeatable)
     top: int = 1                           # with --suite: score the run's best genome (1) or its best N genomes
 
     def __post_init__(self) -> None:
@@ -84,7 +84,8 @@ class RaceEvaluateOptions:
         parse_suites(self.suite, "--suite")
         check_int("top", self.top, minimum=1, owner="--top")
         if self.suite and self.test_seed is not None:
-            raise ValueError("--test-seed and --suite choose different evaluations (the test track, held-out suites); give one of them")
+            raise ValueError("--test-seed and --suite choose different evaluations (the test track, held-out "
+                             "suites); give one of them")
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ class RaceTask(Task):
     """Steer a car along a racing track; test the best drivers on an unseen 4000-step track."""
 
     sensors: tuple[int, ...] = DEFAULT_SENSORS  # look-ahead offsets of the barrier sensors, in steps
-    track: int = -1                        # training track: -1 = the 400-step reference track, N = training-space track N (1000 steps)
+    track: int = -1                        # training track: -1 = the 400-step reference track, N = training track N
     test_seed: int = 0                     # seed of the unseen 4000-step test track
     extra_generations: int = 30            # generations to run after the track is first completed (-1: no early stop)
     top: int = 20                          # how many of the final best genomes are tested and plotted (at most P)

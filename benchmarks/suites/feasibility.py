@@ -54,18 +54,36 @@ def level_feasibility(name: str, level: float) -> dict:
             "candidates": index, "seconds": round(time.perf_counter() - t0, 2)}
 
 
+def _level(task: tuple[str, float]) -> dict:
+    return level_feasibility(*task)
+
+
+def _show(row: dict) -> None:
+    print(f"{row['suite']:8s} {row['level']:4g}x  max force {row['max_force']:.3f} ({row['max_force_over_limit']:.0%} "
+          f"of the limit), median {row['median_force']:.3f}, excluded {len(row['excluded'])} of "
+          f"{row['candidates']} candidates, {row['seconds']:.0f} s", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--suite", nargs="*", default=list(HELD_OUT))
+    ap.add_argument("--jobs", type=int, default=1, help="levels solved in parallel processes")
     args = ap.parse_args()
-    rows = []
-    for name in args.suite:
-        for level in suite_def(name).levels:
-            row = level_feasibility(name, level)
-            rows.append(row)
-            print(f"{name:8s} {level:4g}x  max force {row['max_force']:.3f} ({row['max_force_over_limit']:.0%} "
-                  f"of the limit), median {row['median_force']:.3f}, excluded {len(row['excluded'])} of "
-                  f"{row['candidates']} candidates, {row['seconds']:.0f} s", flush=True)
+    tasks = [(name, level) for name in args.suite for level in suite_def(name).levels]
+    # the longest tracks first, so that the processes finish together
+    order = sorted(tasks, key=lambda t: -(t[1] if t[0] in ("long", "mixed") else 1.0))
+    done = {}
+    if args.jobs > 1:
+        from multiprocessing import Pool
+        with Pool(args.jobs) as pool:
+            for row in pool.imap_unordered(_level, order):
+                done[row["suite"], row["level"]] = row
+                _show(row)
+    else:
+        for task in order:
+            done[task] = _level(task)
+            _show(done[task])
+    rows = [done[t] for t in tasks]
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / ("suite_feasibility.json" if args.suite == list(HELD_OUT) else
                      f"suite_feasibility_{'_'.join(args.suite)}.json")

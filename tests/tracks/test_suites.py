@@ -10,8 +10,21 @@ from tracks import random_track
 from tracks.feasibility import FEASIBLE_FORCE, FORCE_LIMIT, drive, min_peak_force
 from tracks.generate import Track, corridor
 from tracks.suite_task import TrainingSuiteSimulator
-from tracks.suites import (EXCLUDED, HELD_OUT, LEVELS, SUITES, candidate, checksum, level_indices, noise_stream,
-                           suite_def, suite_levels, suite_names, suite_tracks, training_track)
+from tracks.suites import (
+    EXCLUDED,
+    HELD_OUT,
+    LEVELS,
+    SUITES,
+    candidate,
+    checksum,
+    level_indices,
+    noise_stream,
+    suite_def,
+    suite_levels,
+    suite_names,
+    suite_tracks,
+    training_track,
+)
 
 #: Each suite's arrays, every level, rounded to 1e-9 (tracks.suites.checksum). A change here is a new
 #: suite version, never an edit of an old one.
