@@ -116,3 +116,13 @@ def test_suite_task_defaults_are_checked():
         SuiteTask(test_suites=("nope",))
     with pytest.raises(ValueError, match="spread_start must be <= 2.5"):
         SuiteTask(spread_start=3.0)
+
+
+def test_evaluate_suite_takes_a_suite_name(spec, evolved):
+    by_level = evaluate_suite(evolved[0][:3], spec, "offset")
+    assert list(by_level) == [1.0, 1.25, 1.5, 2.0, 3.0, 4.0]
+    from tracks import suite_tracks
+    np.testing.assert_array_equal(by_level[2.0].scores, evaluate_suite(evolved[0][:3], spec,
+                                                                       suite_tracks("offset", 2.0)).scores)
+    with pytest.raises(ValueError, match="unknown suite 'offsets'"):
+        evaluate_suite(evolved[0][:3], spec, "offsets")
