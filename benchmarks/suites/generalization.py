@@ -66,7 +66,17 @@ def one_run(task: str, seed: int, out: Path, **settings) -> dict:
                                 r.plan.task.sensors)
     return {"task": task, "seed": seed, "settings": settings, "wall_time_s": round(wall, 2),
             "evolution_s": s["evolution_s"], "generations": s["generations"], "evaluations": s["evaluations"],
-            "selection_rollouts": s.get("selection_rollouts"), "completed": table_of(parts)}
+            "selection_rollouts": s.get("selection_rollouts"), "completed": table_of(parts),
+            "network": r.population.network.to_dict(), "sensors": list(r.plan.task.sensors),
+            "driver": r.selection.best.tolist()}
+
+
+def rescore(row: dict) -> dict:
+    """The run's stored driver scored again on the suites as they are now (no training)."""
+    genome = np.array(row["driver"])[None]
+    parts = evaluate_suites(genome, ne.NetworkSpec.from_dict(row["network"]), parse_suites(["all"], "bench"),
+                            tuple(row["sensors"]))
+    return row | {"completed": table_of(parts)}
 
 
 def summarize(rows: list[dict]) -> dict:
@@ -121,7 +131,32 @@ def main() -> None:
     ap.add_argument("--baseline-seeds", type=int, default=20, help="seeds of default neuroevo race")
     ap.add_argument("--variants", action="store_true", help="measure the variants of the recipe instead")
     ap.add_argument("--variant-seeds", type=int, default=3)
+    ap.add_argument("--rescore", action="store_true",
+                    help="score the drivers stored in the results again on the suites as they are now (no training)")
     args = ap.parse_args()
+    if args.rescore:
+        for name in ("generalization.json", "generalization_variants.json"):
+            path = RESULTS / name
+            if not path.is_file():
+                continue
+            data = json.loads(path.read_text())
+            if "variants" in data:
+                for v in data["variants"].values():
+                    v["runs"] = [rescore(r) for r in v["runs"]]
+                    v["summary"] = summarize(v["runs"])
+                    print_table(next(k for k, x in data["variants"].items() if x is v), v["summary"])
+            else:
+                data["recipe"] = [rescore(r) for r in data["recipe"]]
+                data["baseline"] = [rescore(r) for r in data["baseline"]]
+                titles = list(data["summaries"])
+                data["summaries"] = {titles[0]: summarize(data["recipe"]), titles[1]: summarize(data["baseline"])}
+                for title, summary in data["summaries"].items():
+                    print_table(title, summary)
+                plot(data["summaries"], ROOT / "docs" / "generalization.png")
+            data["rescored"] = True
+            path.write_text(json.dumps(data, indent=1) + "\n")
+            print(f"rescored {path}")
+        return
     ne.run("race", generations=2, write=False, progress=False)               # compile the kernels first
     with tempfile.TemporaryDirectory() as tmp:
         if args.variants:
