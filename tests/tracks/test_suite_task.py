@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import JIT
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
 from helpers import assert_same_run, neuroevo, only_run, rows_of  # noqa: E402
@@ -15,6 +16,9 @@ from neuroevo import GenerationKey, NetworkSpec  # noqa: E402
 from tracks import evaluate_suite  # noqa: E402
 from tracks.suite_task import SuiteTask, TrainingSuiteSimulator  # noqa: E402
 from tracks.suites import training_tracks  # noqa: E402
+
+#: Runs that score whole held-out suites (millions of steps) need the compiled kernels.
+compiled = pytest.mark.skipif(not JIT, reason="scores whole suites: too slow with NUMBA_DISABLE_JIT=1")
 
 #: A small suite run: 3 tracks of 200 steps, fresh every 3 generations, a curriculum from spread 1.2.
 SMALL = ("--tracks", "3", "--track-length", "200", "--fresh-every", "3", "--spread-start", "1.2",
@@ -57,6 +61,7 @@ def test_the_curriculum_widens_when_the_best_tenth_completes_the_tracks():
     assert sim.spread == pytest.approx(1.1)
 
 
+@compiled
 def test_a_suite_run_counts_its_rollouts_and_tests_the_driver_on_held_out_suites():
     r = ne.run("suite", generations=6, write=False, progress=False, tracks=3, track_length=200,
                validation_tracks=8, top=5, test_suites=("twisty", "narrow"), population_size=20)
@@ -70,12 +75,14 @@ def test_a_suite_run_counts_its_rollouts_and_tests_the_driver_on_held_out_suites
     assert "rollouts      400 track rollouts" in r.report() and "twisty v1" in r.report()
 
 
+@compiled
 def test_race_summary_counts_the_robust_ranking_rollouts():
     r = ne.run("race", generations=3, write=False, progress=False, robust_samples=4)
     s = r.summary
     assert s["genome_evaluations"] == 300 and s["selection_rollouts"] == 400 and s["evaluations"] == 700
 
 
+@compiled
 def test_suite_run_resumed_from_its_checkpoint_equals_the_unbroken_run(tmp_path):
     whole, split = tmp_path / "whole", tmp_path / "split"
     assert neuroevo("run", "suite", "--generations", "14", "--out", whole, *SMALL).returncode == 0
@@ -88,6 +95,7 @@ def test_suite_run_resumed_from_its_checkpoint_equals_the_unbroken_run(tmp_path)
     assert spreads[0] >= 1.2 and spreads == sorted(spreads)
 
 
+@compiled
 def test_evaluate_suite_on_a_race_run_writes_one_file_per_suite_and_a_plot(tmp_path):
     assert neuroevo("race", "--generations", "5", "--out", tmp_path, "--no-progress", "--no-plots").returncode == 0
     run = only_run(tmp_path)
@@ -118,6 +126,7 @@ def test_suite_task_defaults_are_checked():
         SuiteTask(spread_start=3.0)
 
 
+@compiled
 def test_evaluate_suite_takes_a_suite_name(spec, evolved):
     by_level = evaluate_suite(evolved[0][:3], spec, "offset")
     assert list(by_level) == [1.0, 1.25, 1.5, 2.0, 3.0, 4.0]
