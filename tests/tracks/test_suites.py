@@ -29,14 +29,14 @@ from tracks.suites import (
 #: Each suite's arrays, every level, rounded to 1e-9 (tracks.suites.checksum). A change here is a new
 #: suite version, never an edit of an old one.
 CHECKSUMS = {
-    "train": "",
-    "twisty": "",
-    "swings": "",
-    "narrow": "",
-    "offset": "",
-    "long": "",
-    "varying": "",
-    "mixed": "",
+    "train": "b68e4cb95d22742f",
+    "twisty": "e20ac11cefa4a4be",
+    "swings": "25cc070b8e9a2814",
+    "narrow": "5c1daf8f78593d69",
+    "offset": "67afcdb065449038",
+    "long": "9cd34e34423a365f",
+    "varying": "7553d709232c6c33",
+    "mixed": "f7ddac91897030e1",
 }
 
 
