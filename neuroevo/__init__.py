@@ -16,7 +16,7 @@ from neuroevo.engine import (
 )
 from neuroevo.network import NetworkSpec, forward
 from neuroevo.population import History, Population
-from neuroevo.robustness import perturbation_fitness
+from neuroevo.robustness import perturbation_fitness, robust_order
 from neuroevo.simulators import XOR, FunctionFit, GenerationKey, Simulator, SupervisedSimulator
 from neuroevo.strategies import (
                                  CMAES,
@@ -38,4 +38,4 @@ __all__ = ["CMAES", "PGPE", "SNES", "STRATEGIES", "XOR", "CrossoverGA", "Functio
            "LoadedRun", "NetworkSpec", "OpenAIES", "Population", "RankGA", "RunError", "RunInterrupted", "RunResult",
            "SepCMAES", "Selection", "Simulator", "StopRule", "Strategy", "SupervisedSimulator", "TargetRule", "Task",
            "evaluate_run", "forward", "load_run", "make_strategy", "perturbation_fitness", "register_task", "resume",
-           "run", "task_names"]
+           "robust_order", "run", "task_names"]

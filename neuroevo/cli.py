@@ -1,4 +1,4 @@
-"""Command line: ``neuroevo run TASK | race | resume | evaluate | strategies | tasks``.
+"""Command line: ``neuroevo run TASK | race | resume | evaluate | strategies | tasks | suites``.
 
 Options are built from the config dataclasses: each field becomes ``--field-name`` and the
 comment after it becomes its help text, so the CLI cannot drift from the code. ``neuroevo run``
@@ -51,6 +51,13 @@ def _parse_tuple(text: str) -> tuple[int, ...]:
             f"expected comma-separated integers such as 7,8,4,1; got {text!r}") from None
 
 
+def _parse_words(text: str) -> tuple[str, ...]:
+    words = tuple(x.strip() for x in text.split(","))
+    if not all(words):
+        raise argparse.ArgumentTypeError(f"expected comma-separated names such as twisty,narrow; got {text!r}")
+    return words
+
+
 def _optional(kind):
     def parse(text: str):
         return None if text.lower() == "none" else kind(text)
@@ -87,6 +94,10 @@ def add_config_options(parser, cls, defaults: dict | None = None, skip: tuple[st
             parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
                                 default=argparse.SUPPRESS, help=f"{text} (default: {shown})")
             continue
+        if hint == tuple[str, ...]:             # names: --suite a,b --suite c
+            parser.add_argument(flag, dest=f.name, type=_parse_words, action="extend", default=argparse.SUPPRESS,
+                                metavar=f.name.upper(), help=f"{text} (default: {shown or 'none'})")
+            continue
         optional = isinstance(hint, types.UnionType) and type(None) in args
         base = next(a for a in args if a is not type(None)) if optional else hint
         kind = _parse_tuple if typing.get_origin(base) is tuple else base
@@ -118,6 +129,8 @@ class _Parser(argparse.ArgumentParser):
     help_hint: str = ""
 
     def error(self, message: str):
+        if message.startswith("unrecognized arguments") and getattr(self, "evaluate_task", None):
+            message += _evaluate_option_owners(message, self.evaluate_task)
         if message.startswith("unrecognized arguments") and self.help_hint:
             message += f"; `{self.help_hint} --help` lists the options that exist"
         if "required: TASK" in message:
@@ -126,6 +139,26 @@ class _Parser(argparse.ArgumentParser):
                         f"path/to/file.py:ClassName")
         prog = f"neuroevo {self.help_hint.split()[1]}" if self.help_hint.count(" ") else self.prog
         self.exit(2, f"{prog}: error: {message}\n")
+
+
+def _evaluate_option_owners(message: str, task_name: str) -> str:
+    """For an evaluate option the run's task lacks: which registered tasks take it."""
+    from neuroevo.tasks import get_task, task_names
+
+    flags = [w.split("=")[0] for w in message.split(":", 1)[1].split() if w.startswith("--")]
+    for flag in flags:
+        owners = []
+        for name in task_names():
+            try:
+                options = get_task(name).evaluate_options
+            except Exception:  # a broken plug-in must not hide the user's error
+                continue
+            if options is not None and flag[2:].replace("-", "_") in {f.name for f in dataclasses.fields(options)}:
+                owners.append(name)
+        if owners:
+            return (f"; {flag} is an evaluate option of {' and '.join(owners)} runs only, and this is a "
+                    f"{task_name} run, whose network is not made for them")
+    return ""
 
 
 def _version() -> str:
@@ -192,6 +225,7 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
                    help="write the figures to RUN_DIR/evaluate/ (default: True)")
     if command == "evaluate":
         _add_evaluate_options(e, argv)
+        parser.evaluate_task = getattr(e, "evaluate_task", None)
     e.set_defaults(handler=_evaluate)
 
     s = sub.add_parser("strategies", help="list the evolution strategies and the settings each task uses",
@@ -203,6 +237,10 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
 
     t = sub.add_parser("tasks", help="list the registered tasks and their defaults")
     t.set_defaults(handler=_tasks)
+    u = sub.add_parser("suites", help="list the named suites of held-out data that packages register",
+                       description="List the named, versioned suites (of tracks, environments...) that installed "
+                                   "packages register under the entry point group neuroevo.suites.")
+    u.set_defaults(handler=_suites)
     if command == "run" and task_text is not None:
         parser.help_hint = f"neuroevo run {task_text}"
     elif command == "evaluate":
@@ -245,6 +283,7 @@ def _add_evaluate_options(p: argparse.ArgumentParser, argv: list[str]) -> None:
         p.set_defaults(load_error=str(exc))
         return
     options_cls = type(plan.task).evaluate_options
+    p.evaluate_task = plan.label
     if options_cls is not None:
         add_config_options(p.add_argument_group(f"{type(plan.task).name} evaluate options"), options_cls)
 
@@ -289,7 +328,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     for line in loaded.task.evaluate_report(dict(loaded.summary or {}) | figures, loaded.options):
         print(line)
     if args.write:
-        print(f"  figures       {loaded.run_dir / 'evaluate' / loaded.task.evaluate_name(loaded.options)}.json")
+        names = loaded.task.evaluate_name(loaded.options)
+        for name in names if isinstance(names, list) else [names]:
+            print(f"  figures       {loaded.run_dir / 'evaluate' / name}.json")
     return 0
 
 
@@ -337,6 +378,18 @@ def _tasks(args: argparse.Namespace) -> int:
         print(f"{name:8s} {t.description}")
         print(f"{'':8s} network {layers} {t.default_activation}, strategy {t.default_strategy}, "
               f"at most {t.default_generations} generations")
+    return 0
+
+
+def _suites(args: argparse.Namespace) -> int:
+    import importlib.metadata
+
+    found = sorted(importlib.metadata.entry_points(group="neuroevo.suites"), key=lambda ep: ep.name)
+    if not found:
+        print("no suites: no installed package registers any (entry point group neuroevo.suites)")
+    for ep in found:
+        for line in ep.load()():
+            print(line)
     return 0
 
 

@@ -31,7 +31,8 @@ def copy_generator(rng: np.random.Generator) -> np.random.Generator:
 class History:
     """Per-generation records. ``history["fitness_max"]`` is a float64 array over generations.
 
-    Each row holds ``generation``, ``evaluations``, ``time_s`` (wall time of the generation),
+    Each row holds ``generation``, ``evaluations`` (genomes scored so far), ``rollouts`` (the
+    episodes they cost, :meth:`Simulator.rollouts`), ``time_s`` (wall time of the generation),
     the fitness summary (``fitness_max``, ``fitness_mean``, ``fitness_p10`` ... ``fitness_p90``,
     ``nonfinite``), ``best_so_far`` and the strategy's own metrics.
     """
@@ -91,6 +92,7 @@ class Population:
         self.state = self.strategy.init(x0)
         self.generation = 0
         self.evaluations = 0
+        self.rollouts = 0                        # episodes the evaluations cost (Simulator.rollouts)
         self.history = History()
         self.best_genome: np.ndarray | None = None
         self.best_fitness = -math.inf
@@ -118,6 +120,7 @@ class Population:
             self.rng.bit_generator.state = before
             raise
         fitness = evaluation.fitness
+        self.rollouts += simulator.rollouts(genomes.shape[0])
         sim_metrics = simulator.end_generation(evaluation.extras)
         self.state, metrics = self.strategy.tell(state, genomes, fitness)
         self.generation += 1
@@ -129,7 +132,7 @@ class Population:
             if fitness[i] > self.best_fitness:
                 self.best_fitness = float(fitness[i])
                 self.best_genome = genomes[i].copy()
-        row = {"generation": self.generation, "evaluations": self.evaluations,
+        row = {"generation": self.generation, "evaluations": self.evaluations, "rollouts": self.rollouts,
                "time_s": time.perf_counter() - t0}
         row |= fitness_stats(fitness)
         row |= {k: float(v) for k, v in metrics.items() if k not in row}
@@ -202,6 +205,7 @@ class Population:
             "rng_state": self.rng.bit_generator.state,
             "generation": self.generation,
             "evaluations": self.evaluations,
+            "rollouts": self.rollouts,
             "best_fitness": self.best_fitness,
             "history": self.history.rows,
         }
@@ -234,6 +238,7 @@ class Population:
             pop.rng.bit_generator.state = meta["rng_state"]
             pop.generation = check_int("generation", meta["generation"], minimum=0)
             pop.evaluations = check_int("evaluations", meta["evaluations"], minimum=0)
+            pop.rollouts = check_int("rollouts", meta.get("rollouts", pop.evaluations), minimum=0)
             pop.best_fitness = float(meta["best_fitness"])
             pop.best_genome = arrays.get("best_genome")
             pop.genomes = arrays.get("genomes")

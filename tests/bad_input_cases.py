@@ -32,8 +32,8 @@ COMMAND: tuple[str, ...] = (str(_SCRIPT),) if _SCRIPT.is_file() else (sys.execut
 #: Files that may change in a refused command's folder: the run lock, Python's bytecode cache.
 IGNORED_NAMES = (".lock", "__pycache__")
 
-#: The finished runs the cases copy: name -> extra arguments of ``neuroevo run xor``.
-FINISHED_RUNS = {"xor": (), "xor_2_4_1": ("--layers", "2,4,1")}
+#: The finished runs the cases copy: name -> arguments of ``neuroevo run`` (TASK and options).
+FINISHED_RUNS = {"xor": ("xor",), "xor_2_4_1": ("xor", "--layers", "2,4,1"), "race": ("race",)}
 
 @dataclass(frozen=True)
 class CliCase:
@@ -137,6 +137,10 @@ def _plain_file(scratch: Path, runs: dict[str, Path]) -> None:
     (scratch / "afile").write_text("not a folder\n")
 
 
+def _race_run(scratch: Path, runs: dict[str, Path]) -> None:
+    shutil.copytree(runs["race"], scratch / "racerun")
+
+
 def _user_files(scratch: Path, runs: dict[str, Path]) -> None:
     (scratch / "notsim.py").write_text(NOT_A_SIMULATOR)
     (scratch / "nolayers.py").write_text(NO_LAYERS)
@@ -188,7 +192,7 @@ PREPARED_TEXT = {
 PREPARE: dict[str, Callable[[Path, dict[str, Path]], str | None]] = {
     "truncate_last": _truncate, "empty_last": _empty, "bit_flip_last": _bit_flip, "text_last": _text,
     "foreign_last": _foreign, "other_run_last": _other_run, "damaged_genome": _damaged_genome,
-    "no_config": _no_config, "plain_file": _plain_file, "user_files": _user_files,
+    "no_config": _no_config, "plain_file": _plain_file, "user_files": _user_files, "race_run": _race_run,
     "out_is_file": _out_is_file, "read_only": _read_only, "unpicklable": _unpicklable,
 }
 
@@ -317,6 +321,35 @@ CLI_CASES: list[CliCase] = [
             ("--test-seed", "--help")),
     CliCase("evaluate-damaged-best-genome", ("evaluate", "{dir}/run"), 1,
             ("best_genome.npy' is damaged", "neuroevo resume"), prepare="damaged_genome"),
+    # held-out suites
+    CliCase("evaluate-suite-on-a-xor-run", ("evaluate", "{dir}/run", "--suite", "twisty"), 2,
+            ("--suite is an evaluate option of race and suite runs only, and this is a xor run, whose network "
+             "is not made for them",)),
+    CliCase("evaluate-unknown-suite", ("evaluate", "{dir}/racerun", "--suite", "twisted"), 2,
+            ("unknown suite 'twisted'; choose one of ['train', 'twisty'", "`neuroevo suites` lists them"),
+            prepare="race_run"),
+    CliCase("evaluate-unknown-suite-version", ("evaluate", "{dir}/racerun", "--suite", "twisty:9"), 2,
+            ("suite 'twisty' has no version 9; it has versions [1]",), prepare="race_run"),
+    CliCase("evaluate-suite-version-not-a-number", ("evaluate", "{dir}/racerun", "--suite", "twisty:new"), 2,
+            ("suite version must be a number, as in twisty:1; got 'twisty:new'",), prepare="race_run"),
+    CliCase("evaluate-training-suite", ("evaluate", "{dir}/racerun", "--suite", "train"), 2,
+            ("suite 'train' holds training tracks; evaluate on a held-out suite",), prepare="race_run"),
+    CliCase("evaluate-suite-empty-name", ("evaluate", "{dir}/racerun", "--suite", "twisty,"), 2,
+            ("expected comma-separated names such as twisty,narrow; got 'twisty,'",), prepare="race_run"),
+    CliCase("evaluate-suite-and-test-seed", ("evaluate", "{dir}/racerun", "--suite", "all", "--test-seed", "2"), 2,
+            ("--test-seed and --suite choose different evaluations",), prepare="race_run"),
+    CliCase("evaluate-suite-top-0", ("evaluate", "{dir}/racerun", "--suite", "long", "--top", "0"), 2,
+            ("--top: top must be >= 1; got 0",), prepare="race_run"),
+    CliCase("suite-unknown-test-suite", _run_args("suite", "--test-suites", "twisty,nope"), 2,
+            ("unknown suite 'nope'; choose one of",), max_seconds=10),
+    CliCase("suite-spread-below-1", _run_args("suite", "--spread", "0.5"), 2, ("spread must be >= 1.0; got 0.5",)),
+    CliCase("suite-curriculum-above-spread", _run_args("suite", "--spread-start", "3"), 2,
+            ("spread_start must be <= 2.5; got 3.0",)),
+    CliCase("suite-sensors-past-the-training-tracks", _run_args("suite", "--sensors", "0,5,300", "--track-length",
+                                                                "200"), 2,
+            ("sensor offsets reach past the training tracks: max(sensors) = 300 but --track-length is 200",)),
+    CliCase("suite-layers-do-not-fit-the-sensors", _run_args("suite", "--sensors", "0,5", "--layers", "7,8,1"), 2,
+            ("suite: layers must start with 5 inputs", "Try --layers 5,8,4,1")),
     CliCase("strategies-unknown", ("strategies", "nope"), 2,
             ("unknown strategy 'nope'; choose one of ['cmaes'",)),
     CliCase("strategies-unknown-task", ("strategies", "--task", "nope"), 2, ("unknown task 'nope'; choose one of",)),
@@ -331,11 +364,11 @@ def child_env() -> dict[str, str]:
 
 
 def make_finished_runs(root: Path) -> dict[str, Path]:
-    """Run each of FINISHED_RUNS (``neuroevo run xor --generations 3``), two at a time; name -> run folder."""
+    """Run each of FINISHED_RUNS (``neuroevo run TASK --generations 3``) at once; name -> run folder."""
     procs = {}
     for name, extra in FINISHED_RUNS.items():
         out = root / name
-        procs[name] = (out, subprocess.Popen([*COMMAND, "run", "xor", *extra, "--generations", "3", "--out",
+        procs[name] = (out, subprocess.Popen([*COMMAND, "run", *extra, "--generations", "3", "--out",
                                               str(out), "--no-plots", "--no-progress"],
                                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                              env=child_env()))
@@ -343,7 +376,7 @@ def make_finished_runs(root: Path) -> dict[str, Path]:
     for name, (out, proc) in procs.items():
         stdout, stderr = proc.communicate(timeout=300)
         if proc.returncode != 0:
-            raise RuntimeError(f"neuroevo run xor for the bad-input cases failed ({proc.returncode}): {stderr}")
+            raise RuntimeError(f"neuroevo run {extra[0]} for the bad-input cases failed ({proc.returncode}): {stderr}")
         (runs[name],) = [p for p in out.iterdir() if p.is_dir()]
     return runs
 

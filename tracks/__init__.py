@@ -16,6 +16,8 @@ from tracks.generate import Track, random_track, seed_test_track, seed_training_
 from tracks.render import plot_paths
 from tracks.sim import DEFAULT_SENSORS, TrackSimulator
 from tracks.suite import SuiteResult, SuiteSimulator, evaluate_suite
+from tracks.suites import suite_names, suite_tracks, training_track
 
 __all__ = ["DEFAULT_SENSORS", "SuiteResult", "SuiteSimulator", "Track", "TrackSimulator", "evaluate_suite",
-           "plot_paths", "random_track", "seed_test_track", "seed_training_track", "track_suite"]
+           "plot_paths", "random_track", "seed_test_track", "seed_training_track", "suite_names", "suite_tracks",
+           "track_suite", "training_track"]

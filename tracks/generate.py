@@ -99,6 +99,39 @@ def seed_training_track() -> Track:
     return Track(top, top - 1, name="training")
 
 
+#: Steps of one full swing of the smoothing sigma when ``swing > 1`` (see :func:`random_track`).
+SWING_PERIOD = 800
+
+
+def smooth(noise: np.ndarray, smoothness: float, swing: float = 1.0) -> np.ndarray:
+    """Gaussian smoothing of float64 ``noise (L,)``; with ``swing > 1`` the sigma changes along it.
+
+    With ``swing == 1`` this is ``scipy.ndimage.gaussian_filter1d(noise, smoothness)`` (the seed
+    test track's recipe). Otherwise step ``i`` is smoothed with sigma
+    ``smoothness * swing ** sin(2 pi i / SWING_PERIOD)``, between ``smoothness / swing`` (twisty) and
+    ``smoothness * swing`` (gentle), with the same mirrored edges and 4-sigma truncation.
+    """
+    if swing == 1.0:
+        return gaussian_filter1d(noise, smoothness)
+    L = noise.size
+    sigma = smoothness * swing ** np.sin(2 * np.pi * np.arange(L) / SWING_PERIOD)
+    radius = int(4.0 * smoothness * swing + 0.5)
+    padded = np.pad(noise, radius, mode="symmetric")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * radius + 1)      # (L, 2r+1)
+    offsets = np.arange(-radius, radius + 1, dtype=np.float64)
+    weights = np.exp(-0.5 * (offsets[None, :] / sigma[:, None]) ** 2)
+    weights[np.abs(offsets)[None, :] > (4.0 * sigma + 0.5)[:, None]] = 0.0       # truncate at 4 sigma
+    return np.sum(windows * weights, axis=1) / np.sum(weights, axis=1)
+
+
+def corridor(noise: np.ndarray, *, smoothness: float, amplitude: float, width: float, start: float,
+             swing: float, name: str) -> Track:
+    """The track that smoothed ``noise`` gives with these knobs (see :func:`random_track`)."""
+    top = smooth(noise, smoothness, swing) * amplitude
+    top = top - top[0] + (1.0 - start) * width / 2
+    return Track(top, top - width, name=name)
+
+
 def _smoothed_noise_top(seed: int, length: int, smoothness: float, amplitude: float,
                         width: float) -> np.ndarray:
     noise = np.random.default_rng(seed).random(length)
@@ -121,8 +154,12 @@ def seed_test_track(seed: int = 0) -> Track:
     return Track(top, top - 1, name=f"test-{seed}")
 
 
+#: The knobs of :func:`random_track` besides the seed.
+KNOBS = ("length", "smoothness", "amplitude", "width", "start", "swing")
+
+
 def random_track(seed: int, *, length: int = 1000, smoothness: float = 10.0, amplitude: float = 20.0,
-                 width: float = 1.0) -> Track:
+                 width: float = 1.0, start: float = 0.0, swing: float = 1.0) -> Track:
     """A procedural track: smoothed uniform noise, the recipe of :func:`seed_test_track`.
 
     Args:
@@ -131,10 +168,16 @@ def random_track(seed: int, *, length: int = 1000, smoothness: float = 10.0, amp
         length: number of steps ``L``.
         smoothness: sigma (in steps) of the Gaussian that smooths the noise; smaller is twistier.
         amplitude: factor on the smoothed noise; larger means bigger swings (0 gives a straight track).
-        width: corridor width, ``top - bottom``; the start ``p = 0`` is centred in it.
+        width: corridor width, ``top - bottom``.
+        start: where the start ``p = 0`` sits in the corridor, as a fraction of half the width
+            from its centre, in ``(-1, 1)``: 0 is centred, 0.5 halfway up to the top barrier,
+            -0.5 halfway down to the bottom one.
+        swing: 1 smooths every step alike; above 1 the smoothing sigma swings between
+            ``smoothness / swing`` and ``smoothness * swing`` every :data:`SWING_PERIOD` steps,
+            so the curvature changes along the track.
 
     Returns:
-        Track with ``top[0] == width / 2`` and ``bottom == top - width``.
+        Track with ``top[0] == (1 - start) * width / 2`` and ``bottom == top - width``.
     """
     owner = "random_track"
     seed = check_int("seed", seed, minimum=0, owner=owner)
@@ -142,8 +185,14 @@ def random_track(seed: int, *, length: int = 1000, smoothness: float = 10.0, amp
     smoothness = check_float("smoothness", smoothness, positive=True, owner=owner)
     amplitude = check_float("amplitude", amplitude, minimum=0.0, owner=owner)
     width = check_float("width", width, positive=True, owner=owner)
-    top = _smoothed_noise_top(seed, length, smoothness, amplitude, width)
-    return Track(top, top - width, name=f"random-{seed}")
+    start = check_float("start", start, owner=owner)
+    if not -1.0 < start < 1.0:
+        raise ValueError(f"{owner}: start must be strictly between -1 and 1 (a fraction of half the width "
+                         f"from the corridor's centre; 0 is centred); got {start}")
+    swing = check_float("swing", swing, minimum=1.0, owner=owner)
+    noise = np.random.default_rng(seed).random(length)
+    return corridor(noise, smoothness=smoothness, amplitude=amplitude, width=width, start=start, swing=swing,
+                    name=f"random-{seed}")
 
 
 def track_suite(seeds: int | Iterable[int], **knobs) -> list[Track]:
@@ -168,8 +217,7 @@ def track_suite(seeds: int | Iterable[int], **knobs) -> list[Track]:
         dupes = sorted({s for s in seeds if seeds.count(s) > 1})
         raise ValueError(f"track_suite: seeds must be distinct (equal seeds give equal tracks); "
                          f"repeated: {dupes}")
-    unknown = set(knobs) - {"length", "smoothness", "amplitude", "width"}
+    unknown = set(knobs) - set(KNOBS)
     if unknown:
-        raise TypeError(f"track_suite: unknown knobs {sorted(unknown)}; choose from "
-                        f"['amplitude', 'length', 'smoothness', 'width']")
+        raise TypeError(f"track_suite: unknown knobs {sorted(unknown)}; choose from {sorted(KNOBS)}")
     return [random_track(s, **knobs) for s in seeds]

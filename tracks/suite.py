@@ -106,20 +106,31 @@ class SuiteSimulator(Simulator):
                 f"backend={self.backend!r})")
 
 
-def evaluate_suite(genomes, network, tracks: Sequence[Track], sensors: Sequence[int] = DEFAULT_SENSORS,
-                   backend: str = "numba", *, threads: int | None = None) -> SuiteResult:
-    """Scores of every genome on every track.
+def evaluate_suite(genomes, network, tracks: Sequence[Track] | str, sensors: Sequence[int] = DEFAULT_SENSORS,
+                   backend: str = "numba", *, threads: int | None = None,
+                   version: int | None = None) -> SuiteResult | dict[float, SuiteResult]:
+    """Scores of every genome on every track, or on every level of a named suite.
 
     Args:
         genomes: float64 ``(P, D)`` population.
         network: the :class:`NetworkSpec` (or layer list) the genomes encode.
-        tracks: non-empty sequence of :class:`Track` (``T`` of them).
+        tracks: non-empty sequence of :class:`Track` (``T`` of them), or the name of a suite
+            (``"twisty"``...; ``neuroevo suites`` lists them).
         sensors: look-ahead offsets, shared by every track.
         backend: ``"numba"`` or ``"numpy"``.
         threads: worker threads of the numba backend; None uses ``os.cpu_count()``.
+        version: with a suite name, its version (None: the newest).
 
     Returns:
         :class:`SuiteResult`: int64 ``(P, T)`` scores, ``(T,)`` max scores, bool ``(P, T)``
-        completed, float64 ``(P,)`` mean fraction survived and fraction completed.
+        completed, float64 ``(P,)`` mean fraction survived and fraction completed; for a suite
+        name, ``{level: SuiteResult}`` over its levels (1.0x first).
     """
+    if isinstance(tracks, str):
+        from tracks.suites import suite_levels
+
+        return {level: SuiteSimulator(level_tracks, sensors, backend=backend, threads=threads).run(genomes, network)
+                for level, level_tracks in suite_levels(tracks, version=version).items()}
+    if version is not None:
+        raise TypeError("evaluate_suite: version is for a suite name; got a list of tracks")
     return SuiteSimulator(tracks, sensors, backend=backend, threads=threads).run(genomes, network)

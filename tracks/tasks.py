@@ -17,10 +17,12 @@ import numpy as np
 
 from neuroevo._checks import check_float, check_int
 from neuroevo.network.spec import NetworkSpec
-from neuroevo.robustness import perturbation_fitness
+from neuroevo.robustness import robust_order
 from neuroevo.tasks import Selection, StopRule, Task, register_task
-from tracks.generate import Track, random_track, seed_test_track, seed_training_track
+from tracks.evaluation import drivers, evaluate_suites, file_name, parse_suites, plot_generalization, report_lines
+from tracks.generate import Track, seed_test_track, seed_training_track
 from tracks.sim import DEFAULT_SENSORS, TrackSimulator, check_sensors
+from tracks.suites import training_track
 
 #: The reference post's GA: population 50, rate 0.1, scale 5, no elitism (run it for 120
 #: generations with no early stop and plain ranking to reproduce the post).
@@ -72,10 +74,18 @@ class RaceEvaluateOptions:
     """Options of ``neuroevo evaluate`` for a race run."""
 
     test_seed: int | None = None           # seed of the unseen 4000-step test track (default: the run's)
+    suite: tuple[str, ...] = ()            # held-out suites to score instead (NAME, NAME:VERSION or all; repeatable)
+    top: int = 1                           # with --suite: score the run's best genome (1) or its best N genomes
 
     def __post_init__(self) -> None:
         if self.test_seed is not None:
             check_int("test_seed", self.test_seed, minimum=0, owner="race evaluate")
+        object.__setattr__(self, "suite", tuple(self.suite))
+        parse_suites(self.suite, "--suite")
+        check_int("top", self.top, minimum=1, owner="--top")
+        if self.suite and self.test_seed is not None:
+            raise ValueError("--test-seed and --suite choose different evaluations (the test track, held-out "
+                             "suites); give one of them")
 
 
 @dataclass(frozen=True)
@@ -83,7 +93,7 @@ class RaceTask(Task):
     """Steer a car along a racing track; test the best drivers on an unseen 4000-step track."""
 
     sensors: tuple[int, ...] = DEFAULT_SENSORS  # look-ahead offsets of the barrier sensors, in steps
-    track: int = -1                        # training track: -1 = the 400-step reference track, N = procedural track N
+    track: int = -1                        # training track: -1 = the 400-step reference track, N = training track N
     test_seed: int = 0                     # seed of the unseen 4000-step test track
     extra_generations: int = 30            # generations to run after the track is first completed (-1: no early stop)
     top: int = 20                          # how many of the final best genomes are tested and plotted (at most P)
@@ -116,7 +126,8 @@ class RaceTask(Task):
     # the tracks, built once per task object
     @cached_property
     def training_track(self) -> Track:
-        return seed_training_track() if self.track < 0 else random_track(self.track, length=1000)
+        # procedural tracks from the training seed space, never a stretch of a test track
+        return seed_training_track() if self.track < 0 else training_track(self.track, spread=1.0, length=1000)
 
     @cached_property
     def test_track(self) -> Track:
@@ -160,16 +171,12 @@ class RaceTask(Task):
         score of mutated copies (robust drivers generalize better), then newest first. The driver is
         the first of them, or the best genome ever seen if the final generation fell below it."""
         fitness = np.where(np.isfinite(population.fitness), population.fitness, -np.inf)
-        if self.robust_samples == 0:
-            order = np.argsort(-fitness, kind="stable")
-        else:
-            robust = perturbation_fitness(population.genomes, simulator, population.network,
-                                          noise=self.robust_noise, samples=self.robust_samples, rng=rng)
-            order = np.lexsort((-robust, -fitness))      # last key first: fitness, then robustness
+        order, rollouts = robust_order(population.genomes, fitness, simulator, population.network,
+                                       noise=self.robust_noise, samples=self.robust_samples, rng=rng)
         order = order[:self.top]
         top = population.genomes[order]
         best = top[0] if fitness[order[0]] >= population.best_fitness else population.best_genome
-        return Selection(best=np.array(best), top=np.array(top), info={})
+        return Selection(best=np.array(best), top=np.array(top), info={"rollouts": rollouts})
 
     def held_out(self, selection: Selection, network: NetworkSpec) -> dict[str, Any]:
         train, test = self._train_sim, self._test_sim
@@ -191,13 +198,25 @@ class RaceTask(Task):
         return replace(self, test_seed=options.test_seed)
 
     def evaluate(self, selection: Selection, network: NetworkSpec, options) -> dict[str, Any]:
+        if options is not None and options.suite:
+            return evaluate_suites(drivers(selection, options.top), network,
+                                   parse_suites(options.suite, "race"), self.sensors)
         return self._for(options).held_out(selection, network) | {"test_seed": self._for(options).test_seed}
 
-    def evaluate_name(self, options) -> str:
+    def evaluate_name(self, options) -> str | list[str]:
+        if options is not None and options.suite:
+            return [file_name(n, v) for n, v in parse_suites(options.suite, "race")]
         return f"test_seed_{self._for(options).test_seed}"
 
     def evaluate_report(self, figures: dict[str, Any], options) -> list[str]:
+        if options is not None and options.suite:
+            return report_lines({k: figures[k] for k in self.evaluate_name(options)})
         return [f"  test track    seed {figures['test_seed']}"] + self.report(figures | {"completed_at": None})[1:]
+
+    def evaluate_plots(self, figures: dict[str, Any], options, folder: Path) -> None:
+        if options is not None and options.suite:
+            plot_generalization({k: figures[k] for k in self.evaluate_name(options)}, folder / "suites.png",
+                                title="held-out suites: tracks completed by the race run's driver")
 
     def history_summary(self, rows: list[dict]) -> dict[str, Any]:
         at, seconds, evals = completion(rows, self._train_sim.max_score)

@@ -103,7 +103,8 @@ def evaluate_run(run_dir: str | Path, *, write: bool = True, **options) -> tuple
 
     Args:
         run_dir: a run folder.
-        write: write the figures to ``RUN_DIR/evaluate/<name>.json`` (and the task's plots there).
+        write: write the figures to ``RUN_DIR/evaluate/<name>.json`` (and the task's plots there);
+            a task whose ``evaluate_name`` gives a list of names writes one file per name.
         **options: fields of the task's ``evaluate_options`` (for the race: ``test_seed``).
 
     Returns:
@@ -128,12 +129,16 @@ def evaluate_run(run_dir: str | Path, *, write: bool = True, **options) -> tuple
                              f"it takes {known}")
         opts = options_cls(**options)
     top = loaded.top_genomes if loaded.top_genomes is not None else loaded.best_genome[None]
+    names = task.evaluate_name(opts)
     figures = task.evaluate(Selection(loaded.best_genome, top, {}), loaded.network, opts)
+    # an evaluation in parts (several suites...): a list of names, and the figures of each by name
+    parts = {n: figures[n] for n in names} if isinstance(names, list) else {names: figures}
     if write:
         folder = loaded.run_dir / "evaluate"
         try:
             folder.mkdir(exist_ok=True)
-            write_json(folder / f"{task.evaluate_name(opts)}.json", figures)
+            for name, part in parts.items():
+                write_json(folder / f"{name}.json", part)
             try:
                 task.evaluate_plots(figures, opts, folder)
             finally:

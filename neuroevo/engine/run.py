@@ -445,9 +445,13 @@ class _Engine:
         phase("held-out evaluation")
         held = task.held_out(selection, pop.network)
         rows = pop.history.rows
+        chosen = int(selection.info.pop("rollouts", 0))
         summary = {"task": plan.label, "strategy": plan.run.strategy, "seed": plan.run.seed,
                    "population_size": pop.population_size, "layers": list(pop.network.sizes),
-                   "generations": pop.generation, "evaluations": pop.evaluations, "stopped": reason,
+                   "generations": pop.generation,
+                   # episodes: of the evolution, and of choosing the best genome (robust ranking...)
+                   "evaluations": pop.rollouts + chosen, "selection_rollouts": chosen,
+                   "genome_evaluations": pop.evaluations, "stopped": reason,
                    "best_fitness": pop.best_fitness}
         summary |= selection.info | task.history_summary(rows) | held
         summary["evolution_s"] = round(float(sum(r["time_s"] for r in rows)), 4)

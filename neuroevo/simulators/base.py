@@ -169,6 +169,11 @@ class Simulator(ABC):
                                    f"expected one row per genome, ({P}, ...)")
         return result
 
+    def rollouts(self, num_genomes: int) -> int:
+        """Episodes (track rollouts, games) it costs to score ``num_genomes`` genomes once, as the
+        simulator is now; the run counts them in ``summary.json``'s ``evaluations`` (default: one each)."""
+        return num_genomes
+
     def end_generation(self, extras: dict[str, np.ndarray]) -> dict[str, float]:
         """Called once per generation, after every block is scored, with the blocks' extras joined
         in genome order. Update state here; return metrics for the run's history (default: none)."""

@@ -144,8 +144,12 @@ class Task:
         """
         return self.held_out(selection, network)
 
-    def evaluate_name(self, options) -> str:
-        """Name of the evaluation: ``RUN_DIR/evaluate/<name>.json`` holds its figures."""
+    def evaluate_name(self, options) -> str | list[str]:
+        """Name of the evaluation: ``RUN_DIR/evaluate/<name>.json`` holds its figures.
+
+        An evaluation in several parts (one per suite, say) gives a list of names; :meth:`evaluate`
+        then returns ``{name: figures}`` and each part gets its own file.
+        """
         return "held_out"
 
     def evaluate_report(self, figures: dict[str, Any], options) -> list[str]:

@@ -47,9 +47,9 @@ def test_race_through_the_engine_and_evaluate_on_another_test_track(tmp_path):
     loaded, figures = neuroevo.evaluate_run(result.run_dir, test_seed=5)
     assert figures["test_seed"] == 5 and figures["test_max"] == s["test_max"]
     assert json.loads((result.run_dir / "evaluate" / "test_seed_5.json").read_text())["test_seed"] == 5
-    msg = "task 'race' has no evaluate option ['top']; it takes ['test_seed']"
+    msg = "task 'race' has no evaluate option ['depth']; it takes ['test_seed', 'suite', 'top']"
     with pytest.raises(ValueError, match=re.escape(msg)):
-        neuroevo.evaluate_run(result.run_dir, top=3)
+        neuroevo.evaluate_run(result.run_dir, depth=3)
 
 
 def test_every_registered_task_runs_one_short_seed(tmp_path):
