@@ -119,6 +119,32 @@ def cma_stop(config, num_params: int, population_size: int, state, *, d: np.ndar
     return tuple(reasons)
 
 
+#: beyond this factor between sigma and the actual step sizes, the scale moves from C to sigma
+RESCALE_LIMIT = 1e100
+
+
+def scale_factor(largest_variance: float) -> float:
+    """1.0, or ``sqrt(largest_variance)`` when it left ``[1/RESCALE_LIMIT, RESCALE_LIMIT]``.
+
+    When sigma creeps up while ``C`` shrinks to compensate (or the reverse), the product, which is
+    all that is sampled, stays moderate while each factor heads for overflow or underflow. Dividing
+    ``C`` by ``s^2`` and ``p_c`` by ``s`` and multiplying sigma by ``s`` is the same distribution and
+    the same update (both are expressed in units of sigma), so it only changes the rounding.
+    """
+    scale = math.sqrt(largest_variance)
+    return scale if not (1 / RESCALE_LIMIT <= scale <= RESCALE_LIMIT) and scale > 0 else 1.0
+
+
+def bounded_sigma(sigma: float, largest_variance: float) -> float:
+    """``sigma`` clipped so that the largest step ``sigma sqrt(max C_ii)`` stays in [1e-250, 1e250].
+
+    A search that no longer moves its mean (every genome equal to it) shrinks sigma and ``C`` by a
+    constant factor per generation; without the clip they reach 0 and the next update divides by it.
+    """
+    root = math.sqrt(largest_variance)
+    return min(max(sigma, 1e-250 / root), 1e250 / root)
+
+
 def history_length(config, num_params: int, population_size: int) -> int:
     """Generations of best and median fitness a CMA-ES state keeps for its criteria."""
     return STAGNATION_MAX if config.stagnation else tolfun_window(num_params, population_size)
@@ -435,7 +461,12 @@ class CMAES(Strategy[CMAESConfig, CMAESState]):
         rates = np.concatenate([[p.c_1], coef[keep]])
         C = state.C * decay                                                         # Eq. (47)
         C += (vectors.T * rates) @ vectors
-        new = replace(state, mean=mean, sigma=sigma, C=C, p_sigma=p_sigma, p_c=p_c,
+        d = state.d
+        s = scale_factor(float(np.max(np.diag(C))))
+        if s != 1.0:
+            sigma, C, p_c, d = sigma * s, C / (s * s), p_c / s, d / s
+        sigma = bounded_sigma(sigma, float(np.max(np.diag(C))))
+        new = replace(state, mean=mean, sigma=sigma, C=C, p_sigma=p_sigma, p_c=p_c, d=d,
                       generation=state.generation + 1,
                       **tracked_fields(state, genomes, fitness, self.history_length))
         return new, fitness_stats(fitness) | self._metrics(new, norm=norm, h_sigma=h_sigma)

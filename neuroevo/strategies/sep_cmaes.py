@@ -22,6 +22,7 @@ import numpy as np
 
 from neuroevo.strategies.base import Strategy
 from neuroevo.strategies.cmaes import (
+    bounded_sigma,
     check_cma_settings,
     check_cma_stop_settings,
     cma_parameters,
@@ -32,6 +33,7 @@ from neuroevo.strategies.cmaes import (
     history_length,
     rank_mu_coefficients,
     resolve_mu,
+    scale_factor,
 )
 from neuroevo.strategies.shaping import fitness_stats, rank_order, sanitize_fitness
 from neuroevo.strategies.termination import tracked_fields
@@ -156,6 +158,10 @@ class SepCMAES(Strategy[SepCMAESConfig, SepCMAESState]):
         low, high = c.min(), c.max()
         if not low > 0 or high > self.config.max_condition * low:
             c += high / self.config.max_condition - low                             # cap the condition
+        s = scale_factor(float(c.max()))
+        if s != 1.0:
+            sigma, c, p_c = sigma * s, c / (s * s), p_c / s
+        sigma = bounded_sigma(sigma, float(c.max()))
         new = replace(state, mean=mean, sigma=sigma, c=c, p_sigma=p_sigma, p_c=p_c,
                       generation=state.generation + 1,
                       **tracked_fields(state, genomes, fitness, self.history_length))

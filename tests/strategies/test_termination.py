@@ -130,3 +130,35 @@ def test_best_so_far_is_tracked_by_the_state():
         state, _ = strategy.tell(state, genomes, -values)
         assert -state.best_fitness == seen
         assert sphere(state.best_genome[None])[0] == seen
+
+
+@pytest.mark.parametrize("cls", [CMAES, SepCMAES])
+def test_a_sigma_that_creeps_up_while_c_shrinks_is_rescaled_to_the_same_distribution(cls):
+    strategy = cls(num_params=4, sigma0=1.0)
+    base = strategy.init(np.ones(4))
+    tiny = 1e-300
+    if cls is CMAES:
+        drifted = type(base)(**{**base.__dict__, "sigma": 1e150, "C": np.eye(4) * tiny, "d": np.full(4, 1e-150)})
+    else:
+        drifted = type(base)(**{**base.__dict__, "sigma": 1e150, "c": np.full(4, tiny)})
+    genomes_a, a = strategy.ask(base, np.random.default_rng(0))
+    genomes_b, b = strategy.ask(drifted, np.random.default_rng(0))
+    np.testing.assert_allclose(genomes_b, genomes_a, rtol=1e-12)
+    a, ma = strategy.tell(a, genomes_a, -sphere(genomes_a))
+    b, mb = strategy.tell(b, genomes_b, -sphere(genomes_b))
+    assert 1e-10 < b.sigma < 1e10                           # the scale moved from C back into sigma
+    np.testing.assert_allclose(mb["std_max"], ma["std_max"], rtol=1e-10)
+    np.testing.assert_allclose(strategy.ask(b, np.random.default_rng(1))[0],
+                               strategy.ask(a, np.random.default_rng(1))[0], rtol=1e-10)
+
+
+@pytest.mark.parametrize("cls", [CMAES, SepCMAES])
+def test_a_search_that_no_longer_moves_keeps_finite_step_sizes(cls):
+    strategy = cls(num_params=3, sigma0=1e-240)
+    rng = np.random.default_rng(0)
+    state = strategy.init(np.ones(3))
+    for _ in range(600):               # genomes equal the mean: sigma shrinks by ~e^-0.3 a step, past 1e-308
+        genomes, state = strategy.ask(state, rng)
+        state, metrics = strategy.tell(state, genomes, np.zeros(genomes.shape[0]))
+        assert state.sigma > 0 and all(np.isfinite(v) for v in metrics.values())
+    assert np.all(np.isfinite(strategy.ask(state, rng)[0]))
