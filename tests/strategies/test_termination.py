@@ -160,5 +160,6 @@ def test_a_search_that_no_longer_moves_keeps_finite_step_sizes(cls):
     for _ in range(600):               # genomes equal the mean: sigma shrinks by ~e^-0.3 a step, past 1e-308
         genomes, state = strategy.ask(state, rng)
         state, metrics = strategy.tell(state, genomes, np.zeros(genomes.shape[0]))
-        assert state.sigma > 0 and all(np.isfinite(v) for v in metrics.values())
+        assert all(np.isfinite(v) for v in metrics.values())
+        assert metrics["std_max"] >= 1e-251               # unbounded, it underflows to 0 near generation 400
     assert np.all(np.isfinite(strategy.ask(state, rng)[0]))
