@@ -122,7 +122,7 @@ def bootstrap_ert(evaluations: list[int], solved: list[bool], rng: np.random.Gen
     idx = rng.integers(0, ev.size, size=(samples, ev.size))
     succ = ok[idx].sum(axis=1)
     values = np.where(succ > 0, ev[idx].sum(axis=1) / np.maximum(succ, 1), np.inf)
-    lo, hi = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
+    lo, hi = np.quantile(values, [(1 - level) / 2, (1 + level) / 2], method="inverted_cdf")
     return float(lo), float(hi)
 
 
