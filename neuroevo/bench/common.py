@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
+import importlib.metadata
 import math
 import os
 import platform
@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-#: libraries whose versions a result records (when they are installed)
-LIBRARIES = ("numpy", "numba", "scipy", "cma", "cocoex", "cocopp", "matplotlib", "jax", "gymnasium")
+#: distributions whose versions a result records (when they are installed)
+LIBRARIES = ("numpy", "numba", "scipy", "cma", "coco-experiment", "cocopp", "matplotlib", "jax", "gymnasium")
 
 
 def machine() -> dict[str, Any]:
@@ -31,12 +31,11 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     versions = {}
-    for name in LIBRARIES:
+    for name in LIBRARIES:          # read from the installed metadata: importing cocopp goes online
         try:
-            module = importlib.import_module(name)
-        except Exception:           # not installed, or broken: recorded as absent
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
             continue
-        versions[name] = str(getattr(module, "__version__", "installed"))
     import neuroevo
 
     try:
