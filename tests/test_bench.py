@@ -102,5 +102,9 @@ def test_bench_quick_runs_every_suite_within_its_budget(tmp_path):
     (folder,) = tmp_path.iterdir()
     report = _check_report(folder, list(SUITES), True)
     assert report["seconds"] < 300
-    ipop = report["suites"]["cmaes"]["figures"]["ipop_rastrigin"]["summary"]
-    assert ipop["neuroevo"]["solved"] >= ipop["pycma"]["solved"] - 1
+    cmaes = report["suites"]["cmaes"]
+    if not cmaes["skipped"]:
+        ipop = cmaes["figures"]["ipop_rastrigin"]["summary"]
+        assert ipop["neuroevo"]["solved"] == ipop["neuroevo"]["runs"]          # 5-D Rastrigin, every seed
+        nan = cmaes["figures"]["no_nan"]
+        assert all(r["non_finite"] == 0 for r in nan)
