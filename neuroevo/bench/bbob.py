@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neuroevo.bench.common import SuiteResult, Table, ert
+from neuroevo.bench.common import SuiteResult, Table, ert, say
 from neuroevo.bench.functions import (
     BBOBFunction,
     Counted,
@@ -81,6 +81,7 @@ def run(quick: bool, folder: Path) -> SuiteResult:
     runs: list[dict] = []
     exdata = folder / "exdata"
     for algorithm in ALGORITHMS:
+        say(f"bbob: {algorithm}, {len(p['functions'])} functions, dimensions {p['dimensions']}")
         observer = cocoex.Observer("bbob", f"outer_folder: {exdata} result_folder: {algorithm} "
                                            f"algorithm_name: {algorithm}")
         dims = ",".join(map(str, p["dimensions"]))

@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from neuroevo.bench.common import SuiteResult, Table, bootstrap_ert, ert, same_run_ratio
+from neuroevo.bench.common import SuiteResult, Table, bootstrap_ert, ert, same_run_ratio, say
 from neuroevo.bench.functions import (
     FUNCTIONS,
     BBOBFunction,
@@ -52,6 +52,7 @@ def _summary(rows: list[dict], rng: np.random.Generator) -> dict:
 def _compare(name: str, make, x0, sigma0: float, budget: int, seeds, restarts: str, result: SuiteResult,
              title: str) -> None:
     rows = {"neuroevo": [], "pycma": []}
+    say(f"cmaes: {name}, {len(seeds)} seeds")
     for seed in seeds:
         f = make(seed)
         rows["neuroevo"].append(run_neuroevo(Counted(f, budget), x0, sigma0, seed, restarts) | {"seed": seed})
@@ -81,6 +82,7 @@ def _sep_rosenbrock(seeds, result: SuiteResult) -> None:
     from neuroevo.strategies import SepCMAES
 
     D, rows = 10, []
+    say(f"cmaes: separable CMA-ES on Rosenbrock, {len(seeds)} seeds")
     for seed in seeds:
         strategy = SepCMAES(num_params=D, sigma0=0.5)
         rng = np.random.default_rng(seed)
@@ -116,6 +118,7 @@ def _no_nan(generations: int, result: SuiteResult) -> None:
     from neuroevo.strategies import STRATEGIES
 
     D, rows = 10, []
+    say(f"cmaes: every strategy for {generations} generations, looking for NaN")
     for name, cls in sorted(STRATEGIES.items()):
         for fname, f in FUNCTIONS.items():
             strategy = cls(num_params=D)

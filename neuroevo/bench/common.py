@@ -6,6 +6,7 @@ import importlib.metadata
 import math
 import os
 import platform
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,11 @@ import numpy as np
 
 #: distributions whose versions a result records (when they are installed)
 LIBRARIES = ("numpy", "numba", "scipy", "cma", "coco-experiment", "cocopp", "matplotlib", "jax", "gymnasium")
+
+
+def say(text: str) -> None:
+    """A progress line on stderr (the tables go to stdout)."""
+    print(f"neuroevo bench:   {text}", file=sys.stderr, flush=True)
 
 
 def machine() -> dict[str, Any]:

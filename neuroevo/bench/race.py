@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from neuroevo.bench.common import SuiteResult, Table, same_run_ratio
+from neuroevo.bench.common import SuiteResult, Table, same_run_ratio, say
 
 NAME = "race"
 DESCRIPTION = "every strategy on the racing task"
@@ -38,6 +38,7 @@ def run(quick: bool, folder) -> SuiteResult:
     figures = {}
     for name in [task.default_strategy, *sorted(set(STRATEGIES) - {task.default_strategy})]:
         rows = []
+        say(f"race: {name}, {len(seeds)} seeds")
         for seed in seeds:
             s = neuroevo.run("race", write=False, progress=False, seed=seed, strategy=name, **extra).summary
             rows.append({k: s.get(k) for k in ("seed", "generations", "evaluations", "train_completed",
