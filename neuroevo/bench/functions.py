@@ -151,6 +151,9 @@ def bbob_optimum(function: int, dimension: int, instance: int) -> float:
     suite = cocoex.Suite("bbob", "", f"dimensions:{dimension} function_indices:{function} "
                                      f"instance_indices:{instance}")
     problem = next(iter(suite))
+    if (problem.id_function, problem.dimension, problem.id_instance) != (function, dimension, instance):
+        raise ValueError(f"COCO has no bbob problem f{function} in {dimension}-D, instance {instance} "
+                         f"(instances 1-15)")
     here = os.getcwd()
     with tempfile.TemporaryDirectory() as tmp:
         os.chdir(tmp)
