@@ -25,6 +25,7 @@ from neuroevo.bench.functions import (
     BBOBFunction,
     Counted,
     bbob_optimum,
+    bbob_suite,
     have_cocoex,
     have_pycma,
     run_neuroevo,
@@ -84,11 +85,7 @@ def run(quick: bool, folder: Path) -> SuiteResult:
         say(f"bbob: {algorithm}, {len(p['functions'])} functions, dimensions {p['dimensions']}")
         observer = cocoex.Observer("bbob", f"outer_folder: {exdata} result_folder: {algorithm} "
                                            f"algorithm_name: {algorithm}")
-        dims = ",".join(map(str, p["dimensions"]))
-        funcs = ",".join(map(str, p["functions"]))
-        inst = ",".join(map(str, p["instances"]))
-        suite = cocoex.Suite("bbob", "", f"dimensions:{dims} function_indices:{funcs} instance_indices:{inst}")
-        for problem in suite:
+        for problem in bbob_suite(p["functions"], p["dimensions"], p["instances"]):
             key = (problem.id_function, problem.dimension, problem.id_instance)
             if key not in optima:
                 optima[key] = bbob_optimum(*key)

@@ -144,16 +144,32 @@ def have_pycma() -> bool:
     return True
 
 
-def bbob_optimum(function: int, dimension: int, instance: int) -> float:
-    """``f_opt`` of a BBOB problem (COCO writes the optimal point to a file; ``f`` there is ``f_opt``)."""
+def bbob_suite(functions, dimensions, instances):
+    """COCO's bbob problems with these function ids, dimensions and instance ids (any ids >= 1).
+
+    ``instance_indices`` would index the suite's default instance list (1-5, 71-80), so the
+    instances are given as the suite's own ``instances`` option instead.
+    """
     import cocoex
 
-    suite = cocoex.Suite("bbob", "", f"dimensions:{dimension} function_indices:{function} "
-                                     f"instance_indices:{instance}")
-    problem = next(iter(suite))
+    def ids(values):
+        return ",".join(str(int(v)) for v in values)
+
+    return cocoex.Suite("bbob", f"instances: {ids(instances)}",
+                        f"dimensions: {ids(dimensions)} function_indices: {ids(functions)}")
+
+
+def bbob_problem(function: int, dimension: int, instance: int):
+    """One COCO bbob problem, checked to be the one asked for."""
+    problem = next(iter(bbob_suite([function], [dimension], [instance])))
     if (problem.id_function, problem.dimension, problem.id_instance) != (function, dimension, instance):
-        raise ValueError(f"COCO has no bbob problem f{function} in {dimension}-D, instance {instance} "
-                         f"(instances 1-15)")
+        raise ValueError(f"COCO gave {problem.id} for bbob f{function} in {dimension}-D, instance {instance}")
+    return problem
+
+
+def bbob_optimum(function: int, dimension: int, instance: int) -> float:
+    """``f_opt`` of a BBOB problem (COCO writes the optimal point to a file; ``f`` there is ``f_opt``)."""
+    problem = bbob_problem(function, dimension, instance)
     here = os.getcwd()
     with tempfile.TemporaryDirectory() as tmp:
         os.chdir(tmp)
