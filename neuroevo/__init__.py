@@ -14,6 +14,7 @@ from neuroevo.engine import (
                              resume,
                              run,
 )
+from neuroevo.minimize import MinimizeResult, minimize
 from neuroevo.network import NetworkSpec, forward
 from neuroevo.population import History, Population
 from neuroevo.robustness import perturbation_fitness, robust_order
@@ -39,3 +40,4 @@ __all__ = ["CMAES", "PGPE", "SNES", "STRATEGIES", "XOR", "CrossoverGA", "Functio
            "SepCMAES", "Selection", "Simulator", "StopRule", "Strategy", "SupervisedSimulator", "TargetRule", "Task",
            "evaluate_run", "forward", "load_run", "make_strategy", "perturbation_fitness", "register_task", "resume",
            "robust_order", "run", "task_names"]
+__all__ += ["MinimizeResult", "minimize"]

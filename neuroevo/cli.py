@@ -1,4 +1,4 @@
-"""Command line: ``neuroevo run TASK | race | resume | evaluate | strategies | tasks | suites``.
+"""Command line: ``neuroevo run TASK | race | resume | evaluate | strategies | tasks | suites | bench``.
 
 Options are built from the config dataclasses: each field becomes ``--field-name`` and the
 comment after it becomes its help text, so the CLI cannot drift from the code. ``neuroevo run``
@@ -241,6 +241,16 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
                        description="List the named, versioned suites (of tracks, environments...) that installed "
                                    "packages register under the entry point group neuroevo.suites.")
     u.set_defaults(handler=_suites)
+
+    from neuroevo.bench import SUITES
+    b = sub.add_parser("bench", help="run benchmark suites; write a results folder (JSON, Markdown, plots)",
+                       description="Run named benchmark suites, each against a baseline measured in the same "
+                                   "run, and write OUT/bench__TIME/ with results.json (every figure and the "
+                                   "machine), results.md (the tables) and plots. No SUITE runs them all.")
+    b.add_argument("suites", nargs="*", metavar="SUITE", help=f"any of {list(SUITES)} (default: all)")
+    b.add_argument("--quick", action="store_true", help="short versions: about 2 minutes for all suites")
+    b.add_argument("--out", default="bench", help="folder for the results folder (default: bench)")
+    b.set_defaults(handler=_bench)
     if command == "run" and task_text is not None:
         parser.help_hint = f"neuroevo run {task_text}"
     elif command == "evaluate":
@@ -390,6 +400,13 @@ def _suites(args: argparse.Namespace) -> int:
     for ep in found:
         for line in ep.load()():
             print(line)
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from neuroevo.bench import run_bench
+
+    run_bench(args.suites, quick=args.quick, out=args.out)
     return 0
 
 

@@ -18,6 +18,7 @@ from neuroevo.network.spec import NetworkSpec, as_spec
 from neuroevo.simulators.base import GenerationKey, Simulator
 from neuroevo.strategies import STRATEGIES, make_strategy, strategy_name
 from neuroevo.strategies.base import Strategy, state_from_arrays, state_to_arrays
+from neuroevo.strategies.restarts import RestartState, check_restartable, check_restarts, restarted
 from neuroevo.strategies.shaping import fitness_stats
 
 
@@ -73,6 +74,9 @@ class Population:
         evaluator: how generations are scored: ``"local"`` (None, this process), ``"dask"`` (a
             Dask cluster: the default client's, else a LocalCluster), a ``distributed.Client``, or
             an :class:`~neuroevo.evaluators.Evaluator` such as ``DaskEvaluator(workers=4)``.
+        restarts: ``"ipop"`` or ``"bipop"`` to restart the strategy (from ``x0``, with a new
+            population size) whenever it meets a termination criterion; None never restarts.
+        max_restarts: how many restarts at most (None: as many as the budget allows).
         **settings: fields of the strategy's Config, e.g. ``population_size=50, rate=0.1``.
 
     Example:
@@ -83,13 +87,20 @@ class Population:
     """
 
     def __init__(self, network, strategy: str | type | Strategy = "rank_ga", *, seed: int = 0,
-                 x0=None, evaluator=None, **settings):
+                 x0=None, evaluator=None, restarts: str | None = None, max_restarts: int | None = None,
+                 **settings):
         self.network: NetworkSpec = as_spec(network)
         self.evaluator = make_evaluator(evaluator)
         self.strategy: Strategy = make_strategy(strategy, self.network.num_params, **settings)
         self.seed = check_int("seed", seed, minimum=0, owner="Population")
+        self.restarts: RestartState | None = None
+        if check_restarts(restarts, "Population") is not None:
+            check_restartable(self.strategy, "Population")
+            self.restarts = RestartState.start(restarts, self.strategy.population_size,
+                                               self.strategy.config.sigma0, max_restarts=max_restarts)
         self.rng = np.random.default_rng(self.seed)
         self.state = self.strategy.init(x0)
+        self.x0 = np.array(self.strategy.mean(self.state))   # where every restart begins
         self.generation = 0
         self.evaluations = 0
         self.rollouts = 0                        # episodes the evaluations cost (Simulator.rollouts)
@@ -138,8 +149,34 @@ class Population:
         row |= {k: float(v) for k, v in metrics.items() if k not in row}
         row |= {k: float(v) for k, v in (sim_metrics or {}).items() if k not in row}
         row["best_so_far"] = self.best_fitness
+        self._after_tell(row, genomes.shape[0])
         self.history.append(row)
         return row
+
+    def _after_tell(self, row: dict, evaluated: int) -> None:
+        """Record the strategy's termination criteria in ``row`` and restart it if the schedule says so.
+
+        ``row["stop"]`` names the criteria met (joined by ``+``); with restarts, ``row["restarts"]``
+        counts the restarts so far and ``row["restarted"]`` is 1.0 when this generation began a new run.
+        """
+        reasons = self.strategy.stop(self.state)
+        if self.restarts is None:
+            if reasons:
+                row["stop"] = "+".join(reasons)
+            return
+        schedule = self.restarts.counted(evaluated)
+        if not reasons and schedule.over_budget:
+            reasons = ("runbudget",)          # a BIPOP small run used its share of evaluations
+        row["restarted"] = 0.0
+        if reasons:
+            row["stop"] = "+".join(reasons)
+            if not schedule.exhausted:
+                schedule = schedule.next_run(self.rng)
+                self.strategy = restarted(self.strategy, schedule)
+                self.state = self.strategy.init(self.x0)
+                row["restarted"] = 1.0
+        self.restarts = schedule
+        row["restarts"] = float(schedule.restarts)
 
     def evolve(self, simulator: Simulator, generations: int, *, target: float | None = None,
                progress: bool | None = None, callback: Callable[[Population, dict], bool | None] | None = None,
@@ -192,7 +229,7 @@ class Population:
         """Everything the run needs to continue exactly, as ``(arrays, json_record)``."""
         arrays, scalars = state_to_arrays(self.state)
         arrays = {f"state__{k}": v for k, v in arrays.items()}
-        for name in ("best_genome", "genomes", "fitness"):
+        for name in ("best_genome", "genomes", "fitness", "x0"):
             value = getattr(self, name)
             if value is not None:
                 arrays[name] = value
@@ -208,6 +245,7 @@ class Population:
             "rollouts": self.rollouts,
             "best_fitness": self.best_fitness,
             "history": self.history.rows,
+            "restarts": None if self.restarts is None else asdict(self.restarts),
         }
         return arrays, meta
 
@@ -244,6 +282,10 @@ class Population:
             pop.genomes = arrays.get("genomes")
             pop.fitness = arrays.get("fitness")
             pop.history = History(meta["history"])
+            if meta.get("restarts") is not None:
+                pop.restarts = RestartState(**meta["restarts"])
+            if "x0" in arrays:
+                pop.x0 = np.array(arrays["x0"], dtype=np.float64)
         except CheckpointError:
             raise
         except (KeyError, TypeError, ValueError) as exc:

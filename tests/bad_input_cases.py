@@ -353,6 +353,14 @@ CLI_CASES: list[CliCase] = [
     CliCase("strategies-unknown", ("strategies", "nope"), 2,
             ("unknown strategy 'nope'; choose one of ['cmaes'",)),
     CliCase("strategies-unknown-task", ("strategies", "--task", "nope"), 2, ("unknown task 'nope'; choose one of",)),
+    # termination settings and bench
+    CliCase("tolfun-negative", _run_args("sin", "--tolfun", "-1"), 2, ("tolfun must be >= 0.0; got -1.0",)),
+    CliCase("patience-zero", _run_args("xor", "--strategy", "snes", "--patience", "0"), 2,
+            ("patience must be >= 1; got 0",)),
+    CliCase("bench-unknown-suite", ("bench", "bbbob", "--quick", "--out", "{dir}/out"), 2,
+            ("unknown benchmark suite 'bbbob'; choose from ['throughput', 'cmaes', 'bbob'",), max_seconds=10),
+    CliCase("bench-out-is-file", ("bench", "race", "--quick", "--out", "{dir}/outfile"), 2,
+            ("--out", "outfile' is a file, not a folder",), prepare="out_is_file", max_seconds=10),
 ]
 
 

@@ -87,6 +87,10 @@ def _load_bad(tmp: Path):
 SPEC = NetworkSpec([2, 3, 1])       # 13 parameters
 
 
+def _sphere(x):
+    return np.sum(x**2, axis=1)
+
+
 def _evaluate(genomes):
     return lambda tmp: XOR().evaluate(genomes, SPEC)
 
@@ -158,6 +162,29 @@ API_CASES: list[ApiCase] = [
             ("best_genome.npy' is damaged", "neuroevo resume"), prepare=_copy_run_damage_best_genome),
     ApiCase("api-evaluate-run-unknown-held-out-setting", lambda tmp: neuroevo.evaluate_run(tmp / "run", test_seed=3),
             ValueError, ("task 'xor' has no evaluate options; got ['test_seed']",), prepare=_copy_run),
+    # minimize and the termination settings
+    ApiCase("api-minimize-f-not-callable", lambda tmp: neuroevo.minimize(3, np.ones(2), 0.5), TypeError,
+            ("f must be a function of (P, D) points; got int",)),
+    ApiCase("api-minimize-sigma0-zero", lambda tmp: neuroevo.minimize(_sphere, np.ones(2), 0.0), ValueError,
+            ("sigma0 must be > 0; got 0.0",)),
+    ApiCase("api-minimize-unknown-strategy", lambda tmp: neuroevo.minimize(_sphere, np.ones(2), 0.5, strategy="bfgs"),
+            ValueError, ("strategy must be one of cmaes, openai_es, pgpe, sep_cmaes, snes; got 'bfgs'",)),
+    ApiCase("api-minimize-restarts-with-snes",
+            lambda tmp: neuroevo.minimize(_sphere, np.ones(2), 0.5, strategy="snes"), ValueError,
+            ("IPOP/BIPOP restarts need a strategy with population_size and sigma0", "restarts='none'")),
+    ApiCase("api-minimize-x0-matrix", lambda tmp: neuroevo.minimize(_sphere, np.ones((2, 2)), 0.5), ValueError,
+            ("x0 must be a (D,) starting point", "got shape (2, 2)")),
+    ApiCase("api-minimize-f-shape", lambda tmp: neuroevo.minimize(lambda x: x, np.ones(3), 0.5), ValueError,
+            ("f must map (7, 3) points to (7,) values; got shape (7, 3)", "vectorized=False")),
+    ApiCase("api-minimize-bounds-crossed", lambda tmp: neuroevo.minimize(_sphere, np.ones(2), 0.5, bounds=(1, -1)),
+            ValueError, ("bounds must be finite with lower < upper in every coordinate",)),
+    ApiCase("api-minimize-budget-below-one-generation",
+            lambda tmp: neuroevo.minimize(_sphere, np.ones(2), 0.5, max_evals=3), ValueError,
+            ("max_evals=3 is smaller than one generation (6 evaluations)",)),
+    ApiCase("api-cmaes-tolfun-negative", lambda tmp: neuroevo.CMAES(num_params=2, tolfun=-1.0), ValueError,
+            ("CMAESConfig: tolfun must be >= 0.0; got -1.0",)),
+    ApiCase("api-snes-patience-zero", lambda tmp: neuroevo.SNES(num_params=2, patience=0), ValueError,
+            ("SNESConfig: patience must be >= 1",)),
 ]
 
 

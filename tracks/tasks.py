@@ -108,6 +108,8 @@ class RaceTask(Task):
     default_generations: ClassVar[int] = 200
     strategy_defaults: ClassVar[dict[str, dict]] = RACE_STRATEGY_DEFAULTS
     evaluate_options: ClassVar[type] = RaceEvaluateOptions
+    # the completion phase decides when a race ends; a flat fitness must not cut it short
+    strategy_stop: ClassVar[str] = "ignore"
 
     def __post_init__(self) -> None:
         owner = "race"

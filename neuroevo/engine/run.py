@@ -32,7 +32,7 @@ from neuroevo.io.checkpoint import CheckpointError, read_npz, write_bytes_atomic
 from neuroevo.io.lock import RunLock, RunLocked
 from neuroevo.io.runlog import RunLog, make_run_dir, read_json, remove_stale_temporaries, write_json
 from neuroevo.population import Population, copy_generator
-from neuroevo.tasks.base import Selection, StopRule
+from neuroevo.tasks.base import Selection, StopRule, run_restarts, run_stop_rule
 
 CHECKPOINTS = "checkpoints"
 LAST, PREVIOUS = "last.npz", "previous.npz"
@@ -108,7 +108,8 @@ def run(task, *, write: bool = True, **settings) -> RunResult:
     t_start = time.perf_counter()
     plan = plan_run(task, settings)
     engine = _Engine(plan, t_start)
-    engine.population = Population(plan.network, plan.run.strategy, seed=plan.run.seed, **plan.strategy_settings)
+    engine.population = Population(plan.network, plan.run.strategy, seed=plan.run.seed,
+                                   restarts=run_restarts(plan.task), **plan.strategy_settings)
     engine.simulator = plan.task.simulator()
     engine.budget = plan.run.generations
     try:
@@ -281,7 +282,8 @@ class _Engine:
         if path is None:
             # stopped before its first checkpoint was whole: start again; the same seed gives the same run
             self.population = Population(self.plan.network, self.plan.run.strategy, seed=self.plan.run.seed,
-                                         evaluator=self.evaluator, **self.plan.strategy_settings)
+                                         evaluator=self.evaluator, restarts=run_restarts(self.plan.task),
+                                         **self.plan.strategy_settings)
             self._writable(lambda: self.log.rewrite([]))
             self.budget = generations or self.plan.run.generations
             self.use_stop_rule = generations is None
@@ -376,7 +378,7 @@ class _Engine:
 
     def go(self) -> RunResult:
         pop, plan = self.population, self.plan
-        rule = plan.task.stop_rule() if self.use_stop_rule else StopRule()
+        rule = run_stop_rule(plan.task) if self.use_stop_rule else StopRule()
         reason = None
         for row in pop.history.rows:
             reason = rule.update(row) or reason

@@ -83,6 +83,17 @@ class Strategy(ABC, Generic[C, S]):
             The new state and a dict of float metrics for the run log.
         """
 
+    def stop(self, state: S) -> tuple[str, ...]:
+        """Names of the termination criteria ``state`` meets; empty while the search should go on.
+
+        The default has none. What a stop does to a run (end it, restart, nothing) is up to the caller.
+        """
+        return ()
+
+    def best(self, state: S) -> tuple[np.ndarray | None, float]:
+        """The best genome the state has seen and its fitness (``(None, -inf)`` if it keeps none)."""
+        return getattr(state, "best_genome", None), float(getattr(state, "best_fitness", -np.inf))
+
     @classmethod
     def state_bytes(cls, population_size: int, num_params: int) -> int:
         """Bytes of state beyond a few copies of the population (for a run's memory estimate)."""

@@ -25,7 +25,7 @@ inf fitness rank last. The constants and path updates shared with separable CMA-
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -33,6 +33,14 @@ from neuroevo._blas import one_blas_thread
 from neuroevo._checks import check_float, check_int
 from neuroevo.strategies.base import Strategy
 from neuroevo.strategies.shaping import fitness_stats, rank_order, sanitize_fitness
+from neuroevo.strategies.termination import (
+    STAGNATION_MAX,
+    check_tolerance,
+    stagnation_met,
+    tolfun_met,
+    tolfun_window,
+    tracked_fields,
+)
 
 
 def default_population_size(num_params: int) -> int:
@@ -60,6 +68,90 @@ def check_cma_settings(owner: str, population_size, sigma0, mu, active, max_cond
     if max_condition <= 1:
         raise ValueError(f"{owner}: max_condition must be > 1, the largest condition number allowed for "
                          f"the covariance matrix (e.g. 1e14); got {max_condition}")
+
+
+def check_cma_stop_settings(owner: str, config) -> None:
+    """Validation of the termination settings shared by both CMA-ES configs."""
+    for name in ("tolfun", "tolx", "tolupsigma", "tolconditioncov"):
+        check_tolerance(name, getattr(config, name), owner)
+    for name in ("stagnation", "noeffect"):
+        value = getattr(config, name)
+        if not isinstance(value, bool):
+            raise TypeError(f"{owner}: {name} must be True or False; got {value!r} ({type(value).__name__})")
+
+
+def cma_stop(config, num_params: int, population_size: int, state, *, d: np.ndarray, B: np.ndarray | None,
+             stds: np.ndarray) -> tuple[str, ...]:
+    """Names of the termination criteria a CMA-ES state meets (see :mod:`neuroevo.strategies.termination`).
+
+    Args:
+        config: a CMA-ES config (its ``tol*``, ``stagnation`` and ``noeffect`` settings, ``sigma0``).
+        num_params, population_size: ``D`` and ``P``.
+        state: the state after ``tell``.
+        d: float64 ``(D,)`` square roots of the eigenvalues of ``C`` (of ``c`` for a diagonal ``C``).
+        B: float64 ``(D, D)`` eigenvectors of ``C`` (columns, matching ``d``); None for a diagonal ``C``.
+        stds: float64 ``(D,)`` coordinate-wise standard deviations ``sigma sqrt(C_ii)``.
+    """
+    cfg, reasons = config, []
+    if tolfun_met(state.best_history, state.last_range, tolfun_window(num_params, population_size), cfg.tolfun):
+        reasons.append("tolfun")
+    if cfg.tolx > 0 and np.all(stds < cfg.tolx) and np.all(state.sigma * np.abs(state.p_c) < cfg.tolx):
+        reasons.append("tolx")
+    if cfg.tolupsigma > 0 and state.sigma / cfg.sigma0 > cfg.tolupsigma * float(d.max()):
+        reasons.append("tolupsigma")
+    # The condition number is capped at max_condition, which it then equals up to rounding.
+    if cfg.tolconditioncov > 0 and (d.max() / d.min()) ** 2 >= cfg.tolconditioncov * (1 - 1e-9):
+        reasons.append("conditioncov")
+    if cfg.noeffect:
+        i = state.generation % num_params
+        if B is None:
+            axis = np.zeros(num_params)
+            axis[i] = d[i]
+        else:
+            axis = d[i] * B[:, i]
+        if np.all(state.mean == state.mean + 0.1 * state.sigma * axis):
+            reasons.append("noeffectaxis")
+        if np.any(state.mean == state.mean + 0.2 * stds):
+            reasons.append("noeffectcoord")
+    if cfg.stagnation and stagnation_met(state.best_history, state.median_history, state.generation,
+                                         num_params, population_size):
+        reasons.append("stagnation")
+    return tuple(reasons)
+
+
+#: beyond this factor between sigma and the actual step sizes, the scale moves from C to sigma
+RESCALE_LIMIT = 1e100
+
+
+def scale_factor(largest_variance: float) -> float:
+    """1.0, or ``sqrt(largest_variance)`` when it left ``[1/RESCALE_LIMIT, RESCALE_LIMIT]``.
+
+    When sigma creeps up while ``C`` shrinks to compensate (or the reverse), the product, which is
+    all that is sampled, stays moderate while each factor heads for overflow or underflow. Dividing
+    ``C`` by ``s^2`` and ``p_c`` by ``s`` and multiplying sigma by ``s`` is the same distribution and
+    the same update (both are expressed in units of sigma), so it only changes the rounding.
+    """
+    scale = math.sqrt(largest_variance)
+    return scale if not (1 / RESCALE_LIMIT <= scale <= RESCALE_LIMIT) and scale > 0 else 1.0
+
+
+def bounded_sigma(sigma: float, largest_variance: float) -> float:
+    """``sigma`` clipped so that the largest step ``sigma sqrt(max C_ii)`` stays in [1e-250, 1e250].
+
+    A search that no longer moves its mean (every genome equal to it) shrinks sigma and ``C`` by a
+    constant factor per generation; without the clip they reach 0 and the next update divides by it.
+    """
+    root = math.sqrt(largest_variance)
+    return min(max(sigma, 1e-250 / root), 1e250 / root)
+
+
+def history_length(config, num_params: int, population_size: int) -> int:
+    """Generations of best and median fitness a CMA-ES state keeps for its criteria."""
+    return STAGNATION_MAX if config.stagnation else tolfun_window(num_params, population_size)
+
+
+def empty_history() -> np.ndarray:
+    return np.zeros(0)
 
 
 @dataclass(frozen=True)
@@ -206,10 +298,17 @@ class CMAESConfig:
     active: bool = True                  # active CMA: negative weights for the worst genomes
     eigen_interval: int | None = None    # generations between eigendecompositions; None: ceil(1/(c1+cmu)/D/10)
     max_condition: float = 1e14          # cap on the condition number of C, enforced at each decomposition
+    tolfun: float = 1e-12                # stop when recent best and current fitness lie within this; 0: off
+    tolx: float = 1e-11                  # stop when every sigma sqrt(C_ii) and sigma p_c is below this; 0: off
+    tolupsigma: float = 1e20             # stop when sigma / sigma0 > this * sqrt(max eigenvalue of C); 0: off
+    tolconditioncov: float = 1e14        # stop when the condition number of C reaches this; 0: off
+    stagnation: bool = True              # stop when best and median fitness stopped improving
+    noeffect: bool = True                # stop when a step along an axis or coordinate no longer moves the mean
 
     def __post_init__(self) -> None:
         owner = "CMAESConfig"
         check_cma_settings(owner, self.population_size, self.sigma0, self.mu, self.active, self.max_condition)
+        check_cma_stop_settings(owner, self)
         if self.eigen_interval is not None:
             check_int("eigen_interval", self.eigen_interval, minimum=1, owner=owner)
 
@@ -228,6 +327,12 @@ class CMAESState:
     d: np.ndarray              # (D,) float64 square roots of the eigenvalues of C, as of eigen_generation
     eigen_generation: int = 0  # generation at which B and d were computed
     generation: int = 0
+    best_genome: np.ndarray | None = None   # (D,) float64 best genome so far (None before any finite fitness)
+    best_fitness: float = -math.inf         # its fitness
+    stale: int = 0                          # generations since best_fitness last improved
+    best_history: np.ndarray = field(default_factory=empty_history)    # best fitness per generation, oldest first
+    median_history: np.ndarray = field(default_factory=empty_history)  # median fitness per generation
+    last_range: float = math.inf            # max - min fitness of the last generation (inf: some not finite)
 
 
 def resolve_mu(owner: str, mu: int | None, population_size: int, num_params: int) -> int:
@@ -270,6 +375,7 @@ class CMAES(Strategy[CMAESConfig, CMAESState]):
         self.params = cma_parameters(D, self.population_size, mu, active=cfg.active)
         gap = 1.0 / (self.params.c_1 + self.params.c_mu) / D / 10                 # Appendix B.2
         self.eigen_interval = cfg.eigen_interval or max(1, math.ceil(gap))
+        self.history_length = history_length(cfg, D, self.population_size)
 
     @property
     def population_size(self) -> int:
@@ -355,9 +461,21 @@ class CMAES(Strategy[CMAESConfig, CMAESState]):
         rates = np.concatenate([[p.c_1], coef[keep]])
         C = state.C * decay                                                         # Eq. (47)
         C += (vectors.T * rates) @ vectors
-        new = replace(state, mean=mean, sigma=sigma, C=C, p_sigma=p_sigma, p_c=p_c,
-                      generation=state.generation + 1)
+        d = state.d
+        s = scale_factor(float(np.max(np.diag(C))))
+        if s != 1.0:
+            sigma, C, p_c, d = sigma * s, C / (s * s), p_c / s, d / s
+        sigma = bounded_sigma(sigma, float(np.max(np.diag(C))))
+        new = replace(state, mean=mean, sigma=sigma, C=C, p_sigma=p_sigma, p_c=p_c, d=d,
+                      generation=state.generation + 1,
+                      **tracked_fields(state, genomes, fitness, self.history_length))
         return new, fitness_stats(fitness) | self._metrics(new, norm=norm, h_sigma=h_sigma)
+
+    def stop(self, state: CMAESState) -> tuple[str, ...]:
+        """Names of the termination criteria ``state`` meets (empty: go on); see :func:`cma_stop`."""
+        stds = state.sigma * np.sqrt(np.diag(state.C))
+        return cma_stop(self.config, self.num_params, self.population_size, state, d=state.d, B=state.B,
+                        stds=stds)
 
     def _metrics(self, state: CMAESState, *, norm: float, h_sigma: bool) -> dict:
         stds = state.sigma * np.sqrt(np.diag(state.C))

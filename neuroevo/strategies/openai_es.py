@@ -10,6 +10,7 @@ ClipUp or SGD with momentum selectable). Every moment of the optimizer lives in 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -25,6 +26,7 @@ from neuroevo.strategies.search_gradient import (
     mirrored_perturbations,
 )
 from neuroevo.strategies.shaping import centered_ranks, fitness_stats, sanitize_fitness
+from neuroevo.strategies.termination import best_fields, check_patience, patience_stop
 
 
 @dataclass(frozen=True)
@@ -40,9 +42,11 @@ class OpenAIESConfig:
     beta1: float = 0.9              # adam first-moment decay
     beta2: float = 0.999            # adam second-moment decay
     weight_decay: float = 0.0       # L2 coefficient: the gradient gets - weight_decay * mean
+    patience: int | None = None        # stop after this many generations without a better best; None: never
 
     def __post_init__(self) -> None:
         owner = "OpenAIESConfig"
+        check_patience(self.patience, owner)
         check_even_population(self.population_size, owner=owner)
         check_float("sigma", self.sigma, positive=True, owner=owner)
         check_optimizer_settings(optimizer=self.optimizer, lr=self.lr, momentum=self.momentum,
@@ -57,6 +61,9 @@ class OpenAIESState:
     opt_v: np.ndarray | None        # (D,) adam second moment; None for clipup and sgd
     opt_step: int = 0               # optimizer steps taken (adam bias correction)
     generation: int = 0
+    best_genome: np.ndarray | None = None  # (D,) float64 best genome so far (None before any finite fitness)
+    best_fitness: float = -math.inf        # its fitness
+    stale: int = 0                         # generations since best_fitness last improved
 
 
 class OpenAIES(Strategy[OpenAIESConfig, OpenAIESState]):
@@ -109,7 +116,12 @@ class OpenAIES(Strategy[OpenAIESConfig, OpenAIESState]):
         step = state.opt_step + 1
         update, m, v = self.optimizer.step(grad, state.opt_m, state.opt_v, step)
         mean = state.mean + update
-        new = replace(state, mean=mean, opt_m=m, opt_v=v, opt_step=step, generation=state.generation + 1)
+        new = replace(state, mean=mean, opt_m=m, opt_v=v, opt_step=step, generation=state.generation + 1,
+                      **best_fields(state, genomes, fitness))
         return new, metrics | {"grad_norm": float(np.linalg.norm(grad)),
                                "update_norm": float(np.linalg.norm(update)),
                                "mean_norm": float(np.linalg.norm(mean))}
+
+    def stop(self, state: OpenAIESState) -> tuple[str, ...]:
+        """``("noimprovement",)`` after ``patience`` generations without a better best, else ``()``."""
+        return patience_stop(state, self.config.patience)

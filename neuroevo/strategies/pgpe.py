@@ -22,6 +22,7 @@ it; for precise convergence use ``optimizer="sgd"`` (steps proportional to sigma
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -38,6 +39,7 @@ from neuroevo.strategies.search_gradient import (
     split_mirrored,
 )
 from neuroevo.strategies.shaping import centered_ranks, fitness_stats, sanitize_fitness
+from neuroevo.strategies.termination import best_fields, check_patience, patience_stop
 
 
 @dataclass(frozen=True)
@@ -56,9 +58,11 @@ class PGPEConfig:
     sigma_max_change: float = 0.2      # largest relative change of each sigma per generation
     sigma_min: float = 1e-8            # lower bound of every sigma
     sigma_max: float | None = None     # upper bound of every sigma; None: unbounded
+    patience: int | None = None        # stop after this many generations without a better best; None: never
 
     def __post_init__(self) -> None:
         owner = "PGPEConfig"
+        check_patience(self.patience, owner)
         check_even_population(self.population_size, owner=owner)
         check_optimizer_settings(optimizer=self.optimizer, lr=self.lr_mean, momentum=self.momentum,
                                  max_speed=self.max_speed, beta1=self.beta1, beta2=self.beta2,
@@ -84,6 +88,9 @@ class PGPEState:
     opt_v: np.ndarray | None           # (D,) adam second moment; None for clipup and sgd
     opt_step: int = 0                  # optimizer steps taken
     generation: int = 0
+    best_genome: np.ndarray | None = None  # (D,) float64 best genome so far (None before any finite fitness)
+    best_fitness: float = -math.inf        # its fitness
+    stale: int = 0                         # generations since best_fitness last improved
 
 
 class PGPE(Strategy[PGPEConfig, PGPEState]):
@@ -141,9 +148,13 @@ class PGPE(Strategy[PGPEConfig, PGPEState]):
         sigma = np.clip(state.sigma + cfg.lr_sigma * grad_sigma, state.sigma - limit, state.sigma + limit)
         sigma = np.clip(sigma, cfg.sigma_min, self.sigma_max)
         new = replace(state, mean=state.mean + update, sigma=sigma, opt_m=m, opt_v=v, opt_step=step,
-                      generation=state.generation + 1)
+                      generation=state.generation + 1, **best_fields(state, genomes, fitness))
         return new, self._metrics(fitness, new, float(np.linalg.norm(grad_mean)),
                                   float(np.linalg.norm(update)))
+
+    def stop(self, state: PGPEState) -> tuple[str, ...]:
+        """``("noimprovement",)`` after ``patience`` generations without a better best, else ``()``."""
+        return patience_stop(state, self.config.patience)
 
     @staticmethod
     def _metrics(fitness: np.ndarray, state: PGPEState, grad_norm: float, update_norm: float) -> dict:

@@ -15,20 +15,28 @@ in large dimension, but it cannot learn correlations between genes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import math
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from neuroevo.strategies.base import Strategy
 from neuroevo.strategies.cmaes import (
+    bounded_sigma,
     check_cma_settings,
+    check_cma_stop_settings,
     cma_parameters,
     cma_paths,
+    cma_stop,
     default_population_size,
+    empty_history,
+    history_length,
     rank_mu_coefficients,
     resolve_mu,
+    scale_factor,
 )
 from neuroevo.strategies.shaping import fitness_stats, rank_order, sanitize_fitness
+from neuroevo.strategies.termination import tracked_fields
 
 
 @dataclass(frozen=True)
@@ -40,10 +48,17 @@ class SepCMAESConfig:
     mu: int | None = None                # parents with positive weight; None: population_size // 2
     active: bool = True                  # active CMA: negative weights for the worst genomes
     max_condition: float = 1e14          # cap on max(c) / min(c), the condition number of diag(c)
+    tolfun: float = 1e-12                # stop when recent best and current fitness lie within this; 0: off
+    tolx: float = 1e-11                  # stop when every sigma sqrt(c_i) and sigma p_c is below this; 0: off
+    tolupsigma: float = 1e20             # stop when sigma / sigma0 > this * sqrt(max c); 0: off
+    tolconditioncov: float = 1e14        # stop when max(c) / min(c) reaches this; 0: off
+    stagnation: bool = True              # stop when best and median fitness stopped improving
+    noeffect: bool = True                # stop when a step along a coordinate no longer moves the mean
 
     def __post_init__(self) -> None:
         check_cma_settings("SepCMAESConfig", self.population_size, self.sigma0, self.mu, self.active,
                            self.max_condition)
+        check_cma_stop_settings("SepCMAESConfig", self)
 
 
 @dataclass(frozen=True)
@@ -56,6 +71,12 @@ class SepCMAESState:
     p_sigma: np.ndarray   # (D,) float64 conjugate evolution path (step size)
     p_c: np.ndarray       # (D,) float64 evolution path (rank-one update)
     generation: int = 0
+    best_genome: np.ndarray | None = None   # (D,) float64 best genome so far (None before any finite fitness)
+    best_fitness: float = -math.inf         # its fitness
+    stale: int = 0                          # generations since best_fitness last improved
+    best_history: np.ndarray = field(default_factory=empty_history)    # best fitness per generation, oldest first
+    median_history: np.ndarray = field(default_factory=empty_history)  # median fitness per generation
+    last_range: float = math.inf            # max - min fitness of the last generation (inf: some not finite)
 
 
 class SepCMAES(Strategy[SepCMAESConfig, SepCMAESState]):
@@ -77,6 +98,7 @@ class SepCMAES(Strategy[SepCMAESConfig, SepCMAESState]):
         # Ros & Hansen (2008): c_cov' = (D + 2) / 3 * c_cov for both rank-one and rank-mu parts.
         self.params = cma_parameters(D, self.population_size, mu, active=self.config.active,
                                      learning_rate_factor=(D + 2) / 3)
+        self.history_length = history_length(self.config, D, self.population_size)
 
     @property
     def population_size(self) -> int:
@@ -136,9 +158,20 @@ class SepCMAES(Strategy[SepCMAESConfig, SepCMAESState]):
         low, high = c.min(), c.max()
         if not low > 0 or high > self.config.max_condition * low:
             c += high / self.config.max_condition - low                             # cap the condition
+        s = scale_factor(float(c.max()))
+        if s != 1.0:
+            sigma, c, p_c = sigma * s, c / (s * s), p_c / s
+        sigma = bounded_sigma(sigma, float(c.max()))
         new = replace(state, mean=mean, sigma=sigma, c=c, p_sigma=p_sigma, p_c=p_c,
-                      generation=state.generation + 1)
+                      generation=state.generation + 1,
+                      **tracked_fields(state, genomes, fitness, self.history_length))
         return new, fitness_stats(fitness) | self._metrics(new, norm, h_sigma)
+
+    def stop(self, state: SepCMAESState) -> tuple[str, ...]:
+        """Names of the termination criteria ``state`` meets (empty: go on); see
+        :func:`neuroevo.strategies.cmaes.cma_stop` (the axes of ``diag(c)`` are the coordinates)."""
+        return cma_stop(self.config, self.num_params, self.population_size, state, d=np.sqrt(state.c), B=None,
+                        stds=state.sigma * np.sqrt(state.c))
 
     def _metrics(self, state: SepCMAESState, norm: float, h_sigma: bool) -> dict:
         stds = state.sigma * np.sqrt(state.c)

@@ -24,6 +24,7 @@ from neuroevo._checks import check_float, check_int
 from neuroevo.strategies.base import Strategy
 from neuroevo.strategies.search_gradient import average_ties
 from neuroevo.strategies.shaping import fitness_stats, nes_utilities, sanitize_fitness
+from neuroevo.strategies.termination import best_fields, check_patience, patience_stop
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,11 @@ class SNESConfig:
     lr_mean: float = 1.0                # step size of the mean
     lr_sigma: float | None = None       # step size of log sigma; None: (3 + ln D) / (5 sqrt D)
     sigma_init: float = 1.0             # initial standard deviation of every parameter
+    patience: int | None = None        # stop after this many generations without a better best; None: never
 
     def __post_init__(self) -> None:
         owner = "SNESConfig"
+        check_patience(self.patience, owner)
         if self.population_size is not None:
             check_int("population_size", self.population_size, minimum=2, owner=owner)
         check_float("lr_mean", self.lr_mean, positive=True, owner=owner)
@@ -50,6 +53,9 @@ class SNESState:
     mean: np.ndarray                    # (D,) float64 centre
     sigma: np.ndarray                   # (D,) float64 per-parameter standard deviation
     generation: int = 0
+    best_genome: np.ndarray | None = None  # (D,) float64 best genome so far (None before any finite fitness)
+    best_fitness: float = -math.inf        # its fitness
+    stale: int = 0                         # generations since best_fitness last improved
 
 
 def default_population_size(num_params: int) -> int:
@@ -115,8 +121,13 @@ class SNES(Strategy[SNESConfig, SNESState]):
             grad_sigma = u @ (s * s - 1.0)                              # sum_k u_k (s_k^2 - 1)
             mean = state.mean + self.config.lr_mean * state.sigma * grad_mean
             sigma = state.sigma * np.exp(0.5 * self.lr_sigma * grad_sigma)
-            new = replace(state, mean=mean, sigma=sigma, generation=state.generation + 1)
+            new = replace(state, mean=mean, sigma=sigma, generation=state.generation + 1,
+                          **best_fields(state, genomes, fitness))
         return new, fitness_stats(fitness) | {"sigma_mean": float(new.sigma.mean()),
                                               "sigma_min": float(new.sigma.min()),
                                               "sigma_max": float(new.sigma.max()),
                                               "lr_sigma": self.lr_sigma}
+
+    def stop(self, state: SNESState) -> tuple[str, ...]:
+        """``("noimprovement",)`` after ``patience`` generations without a better best, else ``()``."""
+        return patience_stop(state, self.config.patience)

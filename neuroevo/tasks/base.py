@@ -54,6 +54,41 @@ class TargetRule(StopRule):
         return self.what if value is not None and value >= self.target else None
 
 
+#: what a run does when its strategy meets a termination criterion (``Task.strategy_stop``)
+STRATEGY_STOP = ("stop", "ignore", "ipop", "bipop")
+
+
+class StrategyStopRule(StopRule):
+    """A task's rule, plus: stop when the strategy met a termination criterion and did not restart.
+
+    The strategy's criteria reach the rule as ``row["stop"]`` (see :meth:`Population.step`).
+    """
+
+    def __init__(self, inner: StopRule):
+        self.inner = inner
+
+    def update(self, row: dict) -> str | None:
+        reason = self.inner.update(row)
+        if reason is None and row.get("stop") and not row.get("restarted"):
+            return f"strategy stopped: {row['stop']}"
+        return reason
+
+    def expected(self, budget: int) -> int:
+        return self.inner.expected(budget)
+
+
+def run_stop_rule(task: Task) -> StopRule:
+    """The rule an engine run uses: the task's own, with the strategy's criteria unless the task
+    ignores them (``strategy_stop = "ignore"``)."""
+    rule = task.stop_rule()
+    return rule if task.strategy_stop == "ignore" else StrategyStopRule(rule)
+
+
+def run_restarts(task: Task) -> str | None:
+    """``"ipop"``/``"bipop"`` when the task restarts a stopped strategy, else None."""
+    return task.strategy_stop if task.strategy_stop in ("ipop", "bipop") else None
+
+
 @dataclass
 class Selection:
     """The run's choice among its genomes.
@@ -92,6 +127,9 @@ class Task:
     reevaluate: ClassVar[bool] = False
     #: how many of the final generation's genomes are kept in ``top_genomes.npy``
     keep_top: ClassVar[int] = 10
+    #: when the strategy meets a termination criterion (CMA-ES's tolfun...): "stop" the run,
+    #: "ignore" it, or restart the strategy with "ipop" or "bipop" (CMA-ES only)
+    strategy_stop: ClassVar[str] = "stop"
 
     # -- what the run trains on -----------------------------------------------------------------
     def simulator(self) -> Simulator:

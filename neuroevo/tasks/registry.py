@@ -85,6 +85,11 @@ def get_task(name: str) -> type[Task]:
 def _check_task_class(cls, where: str) -> None:
     if not (isinstance(cls, type) and issubclass(cls, Task) and is_dataclass(cls)):
         raise TypeError(f"{where}: expected a frozen dataclass subclassing neuroevo.Task; got {cls!r}")
+    from neuroevo.tasks.base import STRATEGY_STOP
+
+    if cls.strategy_stop not in STRATEGY_STOP:
+        raise ValueError(f"{where}: strategy_stop must be one of {list(STRATEGY_STOP)}; "
+                         f"got {cls.strategy_stop!r}")
 
 
 # -- a user's class ---------------------------------------------------------------------------------

@@ -1,0 +1,93 @@
+"""Suite ``throughput``: the fast paths against their references, timed in the same run.
+
+1. The batched forward pass: ``neuroevo.forward(..., backend="numba")`` against the NumPy einsum
+   reference on the racing network ``[7, 8, 4, 1]``, for several populations and batch sizes;
+   outputs are checked to agree (to 1e-12) before anything is timed.
+2. The racing rollout: the fused Numba kernel against the original step-by-step NumPy loop
+   (:mod:`tracks.bench`, named here as a string: neuroevo never imports tracks).
+3. A JAX peer of the forward pass when ``jax`` is installed (skipped with a note otherwise).
+
+Each figure is the best of a few repeats after a warm-up call (the JIT compiled first).
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+
+import numpy as np
+
+from neuroevo.bench.common import SuiteResult, Table
+
+NAME = "throughput"
+DESCRIPTION = "the fused racing rollout and the batched forward pass against their references"
+RACING = "tracks.bench:measure"
+LAYERS = [7, 8, 4, 1]
+
+
+def best_time(repeats: int, fn, *args) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn(*args)
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def forward_figures(quick: bool) -> list[dict]:
+    from neuroevo import NetworkSpec, forward
+
+    spec = NetworkSpec(LAYERS)
+    rng = np.random.default_rng(0)
+    cases = [(50, 64), (1000, 64)] if quick else [(50, 64), (1000, 64), (10000, 16), (1000, 1024)]
+    rows = []
+    for P, B in cases:
+        genomes = rng.uniform(-1, 1, (P, spec.num_params))
+        x = rng.uniform(-1, 1, (P, B, spec.num_inputs))
+        ref, fast = forward(genomes, spec, x), forward(genomes, spec, x, backend="numba")   # also warms up
+        agree = bool(np.allclose(ref, fast, rtol=0, atol=1e-12))
+        reps = 3 if quick else 7
+        t_np = best_time(reps, forward, genomes, spec, x)
+        t_nb = best_time(reps, forward, genomes, spec, x, "numba")
+        rows.append({"P": P, "B": B, "numpy_s": t_np, "numba_s": t_nb, "ratio": t_np / t_nb,
+                     "numba_forward_passes_per_s": P * B / t_nb, "agree": agree})
+    return rows
+
+
+def _racing(quick: bool) -> dict | None:
+    module, _, name = RACING.partition(":")
+    try:
+        measure = getattr(importlib.import_module(module), name)
+    except ImportError:
+        return None
+    return measure((50, 1000) if quick else (50, 1_000, 10_000, 100_000), quick=quick, extras=not quick,
+                   echo=lambda *a, **k: None)
+
+
+def run(quick: bool, folder) -> SuiteResult:
+    result = SuiteResult()
+    rows = forward_figures(quick)
+    result.figures["forward"] = {"layers": LAYERS, "rows": rows}
+    t = Table(f"Batched forward pass {LAYERS}: Numba kernel against the NumPy einsum reference",
+              ["P", "B (cases per genome)", "NumPy s", "Numba s", "ratio (NumPy / Numba)", "outputs agree"])
+    t.rows = [[r["P"], r["B"], r["numpy_s"], r["numba_s"], round(r["ratio"], 1), r["agree"]] for r in rows]
+    result.tables.append(t)
+    racing = _racing(quick)
+    if racing is None:
+        result.notes.append(f"racing rollout skipped: {RACING} is not importable (tracks is not installed)")
+    else:
+        result.figures["racing"] = racing
+        t = Table("Racing rollout on the 400-step training track: fused Numba kernel against the NumPy loop "
+                  "(genome-steps per second)",
+                  ["population", "P", "NumPy loop", "Numba, all threads", "ratio", "Numba, 1 thread",
+                   "scores agree", "others' CPU share"])
+        t.rows = [[r["population"], r["P"], r["numpy_gsps"], r["numba_gsps"], round(r["ratio"], 1),
+                   r["numba_1thread_gsps"], r["scores_agree_with_numpy_loop"], r["other_processes_cpu_share"]]
+                  for r in racing["results"]]
+        result.tables.append(t)
+    try:
+        importlib.import_module("jax")
+        result.notes.append("jax is installed but this version has no JAX forward pass to compare yet")
+    except ImportError:
+        result.notes.append("JAX peer skipped: jax is not installed")
+    return result
