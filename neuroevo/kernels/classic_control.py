@@ -14,8 +14,8 @@ it rounds its state to float32), so the two agree to the last bit or close to it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
