@@ -36,8 +36,8 @@ from neuroevo.tasks import Selection, StopRule, TargetRule, Task, register_task,
 
 __version__ = "0.1.0"
 
-__all__ = ["CMAES", "PGPE", "SNES", "STRATEGIES", "XOR", "CrossoverGA", "FunctionFit", "GenerationKey", "GymSimulator", "History",
-           "LoadedRun", "NetworkSpec", "OpenAIES", "Population", "RankGA", "RunError", "RunInterrupted", "RunResult",
-           "SepCMAES", "Selection", "Simulator", "StopRule", "Strategy", "SupervisedSimulator", "TargetRule", "Task",
-           "evaluate_run", "forward", "load_policy", "load_run", "make_strategy", "perturbation_fitness", "register_task", "resume",
-           "run", "task_names"]
+__all__ = ["CMAES", "PGPE", "SNES", "STRATEGIES", "XOR", "CrossoverGA", "FunctionFit", "GenerationKey",
+           "GymSimulator", "History", "LoadedRun", "NetworkSpec", "OpenAIES", "Population", "RankGA", "RunError",
+           "RunInterrupted", "RunResult", "SepCMAES", "Selection", "Simulator", "StopRule", "Strategy",
+           "SupervisedSimulator", "TargetRule", "Task", "evaluate_run", "forward", "load_policy", "load_run",
+           "make_strategy", "perturbation_fitness", "register_task", "resume", "run", "task_names"]

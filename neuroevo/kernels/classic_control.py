@@ -1,7 +1,8 @@
 """NumPy ports of Gymnasium's classic-control environments, stepping N envs at once.
 
 Each port is a pair of functions over arrays: ``reset(seeds)`` gives the initial states
-Gymnasium's ``reset(seed=s)`` draws (its generator is ``np.random.default_rng(s)``), and ``step(state, action) -> (state, obs, reward, terminated)`` moves ``N``
+Gymnasium's ``reset(seed=s)`` draws (its generator is ``np.random.default_rng(s)``), and
+``step(state, action) -> (state, obs, reward, terminated)`` moves ``N``
 envs one step. States are float64 ``(N, k)``, actions float64 ``(N,)`` (a discrete action's
 index, or the one continuous action after the env's own dtype cast), observations float32
 ``(N, obs_size)`` as Gymnasium returns them. The caller truncates episodes at ``max_steps``.

@@ -65,7 +65,7 @@ class GymTask(Task):
 
     episodes: int = 3                      # training episodes per genome per generation (fitness: their mean return)
     max_steps: int | None = None           # cap on an episode's length (None: the env's time limit)
-    fast_path: bool = True                 # train on the env's NumPy port when there is one (--no-fast-path: the real env)
+    fast_path: bool = True                 # train on the env's NumPy port if it has one (--no-fast-path: the real env)
     normalize: bool = True                 # normalize observations by running statistics
     action: str = "auto"                   # Box actions: auto, scale (outputs in [-1,1] to the bounds), tanh or clip
     alive_bonus: float = 0.0               # subtracted from every training reward (1.0 removes CartPole's)
@@ -95,7 +95,7 @@ class GymTask(Task):
         check_int("held_out_episodes", self.held_out_episodes, minimum=1, maximum=10**6, owner=owner)
         check_int("test_seed", self.test_seed, minimum=0, maximum=10**6, owner=owner)
         check_int("select_episodes", self.select_episodes, minimum=1, maximum=10**6, owner=owner)
-        self._sim    # make the env now: a bad setting fails before the run starts
+        _ = self._sim    # make the env now: a bad setting fails before the run starts
 
     @cached_property
     def _sim(self) -> GymSimulator:
