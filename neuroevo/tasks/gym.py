@@ -27,7 +27,7 @@ from neuroevo.tasks.base import Selection, StopRule, TargetRule, Task, top_genom
 #: ``hidden``: hidden layer sizes; ``solved``: the held-out mean return the env counts as solved.
 GYM_DEFAULTS: dict[str, dict[str, Any]] = {
     "CartPole-v1": {"hidden": (8,), "strategy": "cmaes", "settings": {"cmaes": {"population_size": 16}},
-                    "generations": 100, "episodes": 5, "normalize": False, "target": 500.0, "solved": 475.0},
+                    "generations": 100, "episodes": 10, "normalize": False, "target": 500.0, "solved": 475.0},
     "Pendulum-v1": {"hidden": (16,), "strategy": "cmaes", "settings": {"cmaes": {"population_size": 32}},
                     "generations": 400, "episodes": 5, "normalize": False, "target": None, "solved": -200.0},
     "LunarLander-v3": {"hidden": (16,), "strategy": "cmaes", "settings": {"cmaes": {"population_size": 32}},
