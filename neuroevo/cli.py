@@ -372,6 +372,11 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except ImportError as exc:      # an optional dependency the run needs (gymnasium: neuroevo[gym])
+        if os.environ.get("NEUROEVO_DEBUG"):
+            raise
+        print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         # the reader went away (`neuroevo strategies | head`): nothing more to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

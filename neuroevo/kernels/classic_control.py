@@ -56,7 +56,9 @@ _AC_TORQUE = np.array([-1.0, 0.0, 1.0])
 
 
 def acrobot_reset(seeds):
-    return np.stack([np.random.default_rng(int(s)).uniform(-0.1, 0.1, size=4) for s in seeds])
+    # the reference rounds its initial state to float32 (and steps in float64 from there)
+    return np.stack([np.random.default_rng(int(s)).uniform(-0.1, 0.1, size=4).astype(np.float32)
+                     for s in seeds]).astype(np.float64)
 
 
 def _acrobot_dsdt(s, a):
