@@ -215,6 +215,8 @@ def _add_task_options(p: argparse.ArgumentParser, task_text: str, argv: list[str
         task_cls, _ = resolve_task(task_text)
     except (ValueError, TypeError) as exc:
         p.exit(2, f"neuroevo run: error: {exc}\n")
+    except ImportError as exc:      # an optional dependency the task needs
+        p.exit(1, f"neuroevo run: error: {_one_line(exc)}\n")
     strategy = _value_after(argv, "--strategy") or task_cls.default_strategy
     add_config_options(p.add_argument_group("run settings"), RunConfig, {
         "strategy": task_cls.default_strategy, "generations": task_cls.default_generations,
