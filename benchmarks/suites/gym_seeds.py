@@ -58,7 +58,8 @@ def main(argv=None) -> None:
     held = np.array([r["held_out_mean_return"] for r in rows])
     summary = {"runs": len(rows), "solved_threshold": solved,
                "solved": None if solved is None else int(np.sum(held >= solved)),
-               "failed_seeds": [] if solved is None else [r["seed"] for r in rows if r["held_out_mean_return"] < solved],
+               "failed_seeds": [] if solved is None else
+               [r["seed"] for r in rows if r["held_out_mean_return"] < solved],
                "held_out_mean_return_median": float(np.median(held)), "held_out_mean_return_min": float(held.min()),
                "generations_median": float(np.median([r["generations"] for r in rows])),
                "env_steps_median": float(np.median([r["env_steps"] for r in rows])),

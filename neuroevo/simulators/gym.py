@@ -136,12 +136,9 @@ def map_actions(out: np.ndarray, amap: ActionMap, mapping: str, last_act: str) -
         mapping = {"tanh": "scale", "sigmoid": "scale01"}.get(last_act, "tanh")
     if mapping == "clip":
         return np.clip(out, amap.low, amap.high)
-    if mapping == "tanh":
-        unit = np.tanh(out)
-    elif mapping == "scale01":
-        unit = np.clip(out, 0.0, 1.0) * 2.0 - 1.0
-    else:
-        unit = np.clip(out, -1.0, 1.0)
+    if mapping == "scale01":                      # sigmoid outputs: [0, 1] onto [low, high]
+        return amap.low + np.clip(out, 0.0, 1.0) * (amap.high - amap.low)
+    unit = np.tanh(out) if mapping == "tanh" else np.clip(out, -1.0, 1.0)
     return amap.low + (unit + 1.0) * 0.5 * (amap.high - amap.low)
 
 
@@ -209,8 +206,9 @@ class GymSimulator(Simulator):
         episodes: episodes per genome per generation; fitness is their mean return.
         max_steps: cap on an episode's length (None: the env's registered time limit, else 1000).
         action: how outputs become a ``Box`` action: ``"auto"`` (from the output layer's
-            activation: tanh outputs are scaled to the bounds, identity ones squashed by tanh
-            first), ``"scale"``, ``"tanh"`` or ``"clip"`` (clipped to the bounds, no scaling).
+            activation: tanh outputs in [-1, 1] and sigmoid outputs in [0, 1] are scaled to the
+            bounds, identity ones squashed by tanh first), ``"scale"`` ([-1, 1] to the bounds),
+            ``"tanh"`` or ``"clip"`` (clipped to the bounds, no scaling).
             ``Discrete`` actions take the argmax, ``MultiBinary`` ones the outputs above 0.
         normalize: feed the network observations normalized by running statistics.
         alive_bonus: subtracted from every step's reward during training (EvoTorch's

@@ -7,8 +7,9 @@ env's state (one step of the physics, compared to a few float32 units in the las
 free-running check lets the port run the whole episode on its own and must match bit for bit.
 MountainCarContinuous is checked step by step only: its reference does its arithmetic in float32
 scalars, which the float64 port rounds differently in the last bit, and the differences add up
-over an episode (returns still agree to about 1e-5, see tests/gym/test_gym_simulator.py). A port that disagrees fails here: ``test_a_wrong_port_is_caught``
-checks that the comparison notices a 1% change in the physics.
+over an episode (returns still agree to about 1e-5, see tests/gym/test_gym_simulator.py).
+A port that disagrees fails here: ``test_a_wrong_port_is_caught`` checks that the comparison
+notices a 1% change in the physics.
 """
 
 from __future__ import annotations
