@@ -18,6 +18,7 @@ Gymnasium is the optional extra ``neuroevo[gym]``; this module imports it only w
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -126,14 +127,20 @@ def action_map(space, env_id: str) -> ActionMap:
                      f"flatten or discretize its actions")
 
 
+def resolve_mapping(mapping: str, last_act: str) -> str:
+    """``"auto"`` by the output layer's activation: tanh -> scale, sigmoid -> scale01, others -> tanh."""
+    if mapping == "auto":
+        return {"tanh": "scale", "sigmoid": "scale01"}.get(last_act, "tanh")
+    return mapping
+
+
 def map_actions(out: np.ndarray, amap: ActionMap, mapping: str, last_act: str) -> np.ndarray:
     """float64 network outputs ``(N, size)`` -> actions ``(N,)`` (discrete) or ``(N, size)``."""
     if amap.kind == "discrete":
         return np.argmax(out, axis=1) + amap.start
     if amap.kind == "binary":
         return (out > (0.5 if last_act == "sigmoid" else 0.0)).astype(np.int8)
-    if mapping == "auto":
-        mapping = {"tanh": "scale", "sigmoid": "scale01"}.get(last_act, "tanh")
+    mapping = resolve_mapping(mapping, last_act)
     if mapping == "clip":
         return np.clip(out, amap.low, amap.high)
     if mapping == "scale01":                      # sigmoid outputs: [0, 1] onto [low, high]
@@ -197,6 +204,17 @@ class _PortBatch:
         self.state = self.state[mask]
 
 
+_pools: dict = {}
+
+
+def _pool(threads: int):
+    from concurrent.futures import ThreadPoolExecutor
+
+    if threads not in _pools:
+        _pools[threads] = ThreadPoolExecutor(threads, thread_name_prefix="gym")
+    return _pools[threads]
+
+
 # -- the simulator ----------------------------------------------------------------------------------
 class GymSimulator(Simulator):
     """Scores genomes by their mean return over the same episodes of a Gymnasium env.
@@ -213,17 +231,24 @@ class GymSimulator(Simulator):
         normalize: feed the network observations normalized by running statistics.
         alive_bonus: subtracted from every step's reward during training (EvoTorch's
             ``decrease_rewards_by``; 1.0 removes CartPole's reward for staying up).
-        fast_path: step a NumPy port of the env when there is one (classic control).
+        fast_path: use the env's port when there is one (classic control).
         env_kwargs: keyword arguments of ``gymnasium.make`` (or of the factory).
+        fast_backend: ``"numba"`` (physics and network fused in a compiled loop,
+            :mod:`neuroevo.kernels.classic_rollout`) or ``"numpy"`` (the NumPy port stepping all
+            envs as arrays, :mod:`neuroevo.kernels.classic_control`: the compiled loop's reference).
+        threads: threads of the compiled loop (None: ``os.cpu_count()``); results never depend on it.
     """
 
     def __init__(self, env: str | Callable = "CartPole-v1", *, episodes: int = 1, max_steps: int | None = None,
                  action: str = "auto", normalize: bool = False, alive_bonus: float = 0.0, fast_path: bool = True,
-                 env_kwargs: dict | None = None):
+                 env_kwargs: dict | None = None, fast_backend: str = "numba", threads: int | None = None):
         from neuroevo.kernels.classic_control import PORTS
 
         self.episodes = check_int("episodes", episodes, minimum=1, maximum=10**6, owner="GymSimulator")
         self.action = check_choice("action", action, ACTION_MAPPINGS, owner="GymSimulator")
+        self.fast_backend = check_choice("fast_backend", fast_backend, ("numba", "numpy"), owner="GymSimulator")
+        self.threads = (os.cpu_count() or 1) if threads is None else check_int("threads", threads, minimum=1,
+                                                                               owner="GymSimulator")
         self.alive_bonus = check_float("alive_bonus", alive_bonus, owner="GymSimulator")
         for name, value in (("normalize", normalize), ("fast_path", fast_path)):
             if not isinstance(value, bool):
@@ -307,6 +332,8 @@ class GymSimulator(Simulator):
             ``returns`` float64 ``(P, E)``, ``steps`` int64 ``(P, E)`` and the per-genome sums of
             the raw observations seen: ``obs_count`` ``(P,)``, ``obs_sum`` and ``obs_sumsq`` ``(P, n)``.
         """
+        if fast and self.port is not None and self.fast_backend == "numba":
+            return self._compiled_rollout(genomes, spec, seeds, training)
         P, E = genomes.shape[0], len(seeds)
         N = P * E
         owner = np.repeat(np.arange(P), E)
@@ -337,6 +364,35 @@ class GymSimulator(Simulator):
             batch.keep(keep)
         return {"returns": returns.reshape(P, E), "steps": steps.reshape(P, E), "obs_count": count,
                 "obs_sum": total, "obs_sumsq": total_sq}
+
+    def _compiled_rollout(self, genomes, spec, seeds, training):
+        from neuroevo.kernels.classic_rollout import ACTION_CODES, ENV_CODES, rollout
+
+        amap = self.action_map
+        code = 0 if amap.kind == "discrete" else ACTION_CODES[resolve_mapping(self.action, spec.layers[-1].act)]
+        low, high = (0.0, 0.0) if amap.low is None else (float(amap.low[0]), float(amap.high[0]))
+        mean, std = self.obs_mean_std()
+        init = self.port.reset(np.asarray(seeds, dtype=np.int64))
+        genomes = np.ascontiguousarray(genomes)
+        layout, act_codes = np.array(spec.layout), np.array(spec.act_codes)
+
+        def run(a, b):
+            return rollout(ENV_CODES[self.env_id], genomes[a:b], layout, act_codes, spec.max_width, init,
+                           self.obs_map.size, mean, std, self.normalize, code, low, high,
+                           self.alive_bonus if training else 0.0, self.max_steps)
+
+        # genomes are independent: split them over threads (the kernel releases the GIL); the
+        # rows come back in genome order, so the result is the same for any number of threads
+        P = genomes.shape[0]
+        threads = min(self.threads, max(1, P // 8))
+        if threads <= 1:
+            parts = [run(0, P)]
+        else:
+            edges = np.linspace(0, P, threads + 1).astype(int)
+            parts = list(_pool(threads).map(run, edges[:-1], edges[1:]))
+        returns, steps, total, total_sq = (np.concatenate([part[i] for part in parts]) for i in range(4))
+        return {"returns": returns, "steps": steps, "obs_count": steps.sum(axis=1).astype(np.float64),
+                "obs_sum": total.sum(axis=1), "obs_sumsq": total_sq.sum(axis=1)}
 
     def episode_seeds(self, key: GenerationKey | None) -> np.ndarray:
         """The generation's episode seeds, from its common stream (the same in every block)."""
