@@ -152,6 +152,10 @@ API_CASES: list[ApiCase] = [
             ("best_genome.npy' is damaged", "neuroevo resume"), prepare=_copy_run_damage_best_genome),
     ApiCase("api-evaluate-run-unknown-held-out-setting", lambda tmp: neuroevo.evaluate_run(tmp / "run", test_seed=3),
             ValueError, ("task 'xor' has no evaluate options; got ['test_seed']",), prepare=_copy_run),
+    ApiCase("api-load-policy-not-a-gym-run", lambda tmp: neuroevo.load_policy(tmp / "run"), neuroevo.RunError,
+            ("is a run of task 'xor', not of a Gymnasium env", "load_policy needs a gym run"), prepare=_copy_run),
+    ApiCase("api-gym-episodes-zero", lambda tmp: neuroevo.GymSimulator("CartPole-v1", episodes=0), ValueError,
+            ("GymSimulator: episodes must be >= 1; got 0",)),
 ]
 
 
