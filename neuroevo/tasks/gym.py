@@ -10,6 +10,7 @@ always plays the real Gymnasium env, on episode seeds the training never draws.
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -164,7 +165,11 @@ class GymTask(Task):
         return f"episodes_{opts.episodes or self.held_out_episodes}_test_seed_{test_seed}"
 
     def evaluate_report(self, figures: dict[str, Any], options) -> list[str]:
-        return self._held_out_lines(figures)
+        lines = self._held_out_lines(figures)
+        if options is not None and options.gif:
+            lines.append(f"  gif           the first episode: evaluate/{self.evaluate_name(options)}.gif "
+                         f"(if the env renders rgb_array frames)")
+        return lines
 
     def evaluate_plots(self, figures: dict[str, Any], options, folder: Path) -> None:
         if options is not None and options.gif:
@@ -232,7 +237,8 @@ def write_gif(policy, seed: int, path: Path, max_steps: int | None = None) -> Pa
     env cannot render)."""
     from matplotlib import animation
     from matplotlib import pyplot as plt
-
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")       # rendering off screen, no display needed
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     try:
         env = make_env(policy.env_id, render_mode="rgb_array")
     except Exception:
