@@ -151,10 +151,11 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
                                description="Evolve a network for TASK, choose its best genome, evaluate it on "
                                "held-out data, and write a run folder (config.json, metrics.jsonl, checkpoints, "
                                "best genome, plots, summary.json). TASK is a registered task "
-                               f"({', '.join(names)}), module.path:ClassName or path/to/file.py:ClassName "
-                               "(a Task or Simulator subclass). `neuroevo run TASK --help` lists the task's "
+                               f"({', '.join(names)}), gym:ENV_ID (a Gymnasium env such as gym:CartPole-v1), "
+                               "module.path:ClassName or path/to/file.py:ClassName (a Task or Simulator "
+                               "subclass). `neuroevo run TASK --help` lists the task's "
                                "options and those of its --strategy.")
-            p.add_argument("task", metavar="TASK", help=f"one of {names}, module:Class or file.py:Class")
+            p.add_argument("task", metavar="TASK", help=f"one of {names}, gym:ENV_ID, module:Class or file.py:Class")
         else:
             p = sub.add_parser("race", help="alias of `neuroevo run race`",
                                description="Evolve a network that steers a car along a racing track, then test "
@@ -333,6 +334,8 @@ def _tasks(args: argparse.Namespace) -> int:
         print(f"{name:8s} {t.description}")
         print(f"{'':8s} network {layers} {t.default_activation}, strategy {t.default_strategy}, "
               f"at most {t.default_generations} generations")
+    print(f"{'gym:ENV_ID':8s} any Gymnasium env (pip install \"neuroevo[gym]\"), such as gym:CartPole-v1; "
+          f"network from the env's spaces")
     return 0
 
 

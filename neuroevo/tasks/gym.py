@@ -66,7 +66,7 @@ class GymTask(Task):
 
     episodes: int = 3                      # training episodes per genome per generation (fitness: their mean return)
     max_steps: int | None = None           # cap on an episode's length (None: the env's time limit)
-    fast_path: bool = True                 # train on the env's NumPy port if it has one (--no-fast-path: the real env)
+    fast_path: bool = True                 # train on the env's compiled port if any (--no-fast-path: the real env)
     normalize: bool = True                 # normalize observations by running statistics
     action: str = "auto"                   # Box actions: auto, scale (outputs in [-1,1] to the bounds), tanh or clip
     alive_bonus: float = 0.0               # subtracted from every training reward (1.0 removes CartPole's)
