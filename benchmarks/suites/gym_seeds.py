@@ -8,7 +8,11 @@ Pendulum-v1 -200, LunarLander-v3 200). Results go to ``benchmarks/results/gym_<e
 with a description of the machine.
 
     python benchmarks/suites/gym_seeds.py --env CartPole-v1 --seeds 10
-    nice -n 10 python benchmarks/suites/gym_seeds.py --env LunarLander-v3 --seeds 2
+    nice -n 10 python benchmarks/suites/gym_seeds.py --env LunarLander-v3 --first-seed 3 --seeds 1 --out ll_3.json
+    python benchmarks/suites/gym_seeds.py --env LunarLander-v3 --seeds 0 --merge ll_0.json ll_1.json ...
+
+``--merge`` adds the runs of earlier result files (one seed each, say, run one at a time) to
+the summary, so a long suite can be run in pieces.
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ def main(argv=None) -> None:
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override a run, task or strategy setting, e.g. --set episodes=3 (repeatable)")
     ap.add_argument("--out", default=None, help="result file name (default: gym_<env>.json)")
+    ap.add_argument("--merge", nargs="*", default=[], metavar="FILE",
+                    help="result files (under benchmarks/results/) whose runs join this summary")
     args = ap.parse_args(argv)
     settings = {}
     for item in args.set:
@@ -49,12 +55,21 @@ def main(argv=None) -> None:
         settings[key] = json.loads(value)
     solved = gym_task(args.env).solved
     rows = []
+    for name in args.merge:
+        earlier = json.loads((RESULTS / name).read_text())
+        if earlier["env"] != args.env or earlier["settings"] != settings:
+            ap.error(f"{name} holds runs of {earlier['env']} with settings {earlier['settings']}, not of "
+                     f"{args.env} with {settings}")
+        rows += earlier["runs"]
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         row = run_one(args.env, seed, settings)
         rows.append(row)
         print(f"{args.env} seed {seed:2d}: {row['generations']:4d} gens {row['env_steps']:>11,} env steps  held-out "
               f"{row['held_out_mean_return']:8.1f} +- {row['held_out_std']:6.1f}  ({row['wall_time_s']:.1f} s)",
               flush=True)
+    if len({r["seed"] for r in rows}) != len(rows):
+        ap.error(f"seeds appear twice: {sorted(r['seed'] for r in rows)}")
+    rows.sort(key=lambda r: r["seed"])
     held = np.array([r["held_out_mean_return"] for r in rows])
     summary = {"runs": len(rows), "solved_threshold": solved,
                "solved": None if solved is None else int(np.sum(held >= solved)),
@@ -69,7 +84,7 @@ def main(argv=None) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / (args.out or f"gym_{args.env}.json")
     out.write_text(json.dumps({"env": args.env, "machine": machine(), "settings": settings,
-                               "seeds": [args.first_seed, args.first_seed + args.seeds - 1],
+                               "seeds": [r["seed"] for r in rows],
                                "summary": summary, "runs": rows}, indent=1) + "\n")
     print(f"wrote {out}", flush=True)
 
