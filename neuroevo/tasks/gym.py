@@ -98,6 +98,11 @@ class GymTask(Task):
         check_int("select_episodes", self.select_episodes, minimum=1, maximum=10**6, owner=owner)
         _ = self._sim    # make the env now: a bad setting fails before the run starts
 
+    def __reduce__(self):
+        # the per-env classes are made at run time: pickle by env id and settings (for worker processes)
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return _rebuild, (type(self).env_id, values)
+
     @cached_property
     def _sim(self) -> GymSimulator:
         return GymSimulator(type(self).env_id, episodes=self.episodes, max_steps=self.max_steps, action=self.action,
@@ -201,6 +206,10 @@ class GymTask(Task):
 
 
 _made: dict[str, type[GymTask]] = {}
+
+
+def _rebuild(env_id: str, values: dict[str, Any]) -> GymTask:
+    return gym_task(env_id)(**values)
 
 
 def gym_task(env_id: str) -> type[GymTask]:

@@ -208,3 +208,19 @@ def test_policy_of_one_genome_drives_a_plain_gymnasium_loop():
     assert total == pytest.approx(expected, abs=1e-9)
     with pytest.raises(ValueError, match=re.escape("takes an observation of 3 values; got shape (4,)")):
         policy(np.zeros(4))
+
+
+def test_simulator_and_task_pickle_for_worker_processes():
+    import pickle
+
+    from neuroevo.tasks.gym import gym_task
+
+    spec = NetworkSpec([3, 4, 1], "tanh")
+    g = _genomes(spec, 4)
+    sim = GymSimulator("Pendulum-v1", episodes=1, normalize=True, fast_path=False)
+    sim.end_generation(sim.evaluate_block(g, spec, GenerationKey(1)).extras)
+    copy = pickle.loads(pickle.dumps(sim))
+    assert np.array_equal(copy.evaluate(g, spec, key=GenerationKey(2)), sim.evaluate(g, spec, key=GenerationKey(2)))
+    task = gym_task("Pendulum-v1")(episodes=2)
+    again = pickle.loads(pickle.dumps(task))
+    assert type(again) is type(task) and again == task
