@@ -3,9 +3,12 @@ stepping all envs as arrays (which tests/gym/test_fast_paths.py checks against G
 
 from __future__ import annotations
 
+import pytest
+
+pytest.importorskip("gymnasium", reason='the Gymnasium tests need the gym extra: pip install -e ".[gym]"')
+
 import numba
 import numpy as np
-import pytest
 
 from neuroevo import GenerationKey, GymSimulator, NetworkSpec
 from neuroevo.kernels.classic_control import PORTS

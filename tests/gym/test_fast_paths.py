@@ -14,11 +14,14 @@ notices a 1% change in the physics.
 
 from __future__ import annotations
 
+import pytest
+
+pytest.importorskip("gymnasium", reason='the Gymnasium tests need the gym extra: pip install -e ".[gym]"')
+
 import dataclasses
 
 import gymnasium as gym
 import numpy as np
-import pytest
 
 from neuroevo.kernels import classic_control as cc
 from neuroevo.kernels.classic_control import PORTS

@@ -3,11 +3,14 @@ mappings, observation statistics merged in genome order, state for checkpoints, 
 
 from __future__ import annotations
 
+import pytest
+
+pytest.importorskip("gymnasium", reason='the Gymnasium tests need the gym extra: pip install -e ".[gym]"')
+
 import re
 
 import gymnasium as gym
 import numpy as np
-import pytest
 
 from neuroevo import GenerationKey, GymSimulator, NetworkSpec
 from neuroevo.simulators.base import Evaluation

@@ -4,6 +4,10 @@ benchmarks/suites/gym_seeds.py)."""
 
 from __future__ import annotations
 
+import pytest
+
+pytest.importorskip("gymnasium", reason='the Gymnasium tests need the gym extra: pip install -e ".[gym]"')
+
 import json
 import os
 import subprocess
@@ -12,7 +16,6 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
-import pytest
 
 import neuroevo
 from neuroevo.tasks.gym import held_out_seeds
