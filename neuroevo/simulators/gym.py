@@ -407,8 +407,9 @@ class GymSimulator(Simulator):
             extras |= {"obs_count": out["obs_count"], "obs_sum": out["obs_sum"], "obs_sumsq": out["obs_sumsq"]}
         return Evaluation(out["returns"].mean(axis=1), extras)
 
-    def _evaluate(self, genomes, spec, rng):   # pragma: no cover - _evaluate_keyed is the entry point
-        raise NotImplementedError
+    def _evaluate(self, genomes, spec, rng):
+        """Not used: :meth:`_evaluate_keyed` scores the genomes (it needs the whole key)."""
+        raise NotImplementedError("GymSimulator scores through _evaluate_keyed(genomes, spec, key)")
 
     def end_generation(self, extras: dict[str, np.ndarray]) -> dict[str, float]:
         steps = int(np.sum(extras.get("env_steps", 0)))
