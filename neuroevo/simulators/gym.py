@@ -4,8 +4,10 @@
 one). Each generation draws its episode seeds from the generation's common stream, so every
 genome plays the same episodes, and a block of genomes scored anywhere plays the same ones too.
 All ``P x episodes`` envs step together: one batched forward pass per step over the envs still
-running. For the classic-control ids a NumPy port (:mod:`neuroevo.kernels.classic_control`)
-steps them all as arrays; every other id steps real Gymnasium envs.
+running. For the classic-control ids a compiled port plays each episode in one loop, physics and
+network fused (:mod:`neuroevo.kernels.classic_rollout`; its reference is the NumPy port
+:mod:`neuroevo.kernels.classic_control`, which steps all envs as arrays); every other id steps
+real Gymnasium envs.
 
 Observation normalization keeps running statistics (count, sum and sum of squares of every
 observation seen). They are frozen while a generation is scored; each genome returns the sums
@@ -325,7 +327,7 @@ class GymSimulator(Simulator):
             genomes: float64 ``(P, D)``.
             spec: the network the genomes encode.
             seeds: int64 ``(E,)`` episode seeds, the same for every genome.
-            fast: use the NumPy port when there is one (False: always the real env).
+            fast: use the env's port when there is one (False: always the real env).
             training: subtract ``alive_bonus`` from the rewards.
 
         Returns:

@@ -2,7 +2,7 @@
 
 :func:`gym_task` makes one task class per env id (cached): its network comes from the env's
 spaces, its strategy settings, episodes and stop rule from :data:`GYM_DEFAULTS` (measured for
-the ids named there; any other id gets the generic defaults). Training runs on the NumPy port
+the ids named there; any other id gets the generic defaults). Training runs on the compiled port
 of the env when there is one (``--no-fast-path``: the real env); the held-out evaluation
 always plays the real Gymnasium env, on episode seeds the training never draws.
 """
