@@ -10,6 +10,7 @@ from neuroevo.engine import (
                              RunInterrupted,
                              RunResult,
                              evaluate_run,
+                             load_policy,
                              load_run,
                              resume,
                              run,
@@ -19,6 +20,7 @@ from neuroevo.network import NetworkSpec, forward
 from neuroevo.population import History, Population
 from neuroevo.robustness import perturbation_fitness, robust_order
 from neuroevo.simulators import XOR, FunctionFit, GenerationKey, Simulator, SupervisedSimulator
+from neuroevo.simulators.gym import GymSimulator
 from neuroevo.strategies import (
                                  CMAES,
                                  PGPE,
@@ -35,9 +37,9 @@ from neuroevo.tasks import Selection, StopRule, TargetRule, Task, register_task,
 
 __version__ = "0.1.0"
 
-__all__ = ["CMAES", "PGPE", "SNES", "STRATEGIES", "XOR", "CrossoverGA", "FunctionFit", "GenerationKey", "History",
-           "LoadedRun", "NetworkSpec", "OpenAIES", "Population", "RankGA", "RunError", "RunInterrupted", "RunResult",
-           "SepCMAES", "Selection", "Simulator", "StopRule", "Strategy", "SupervisedSimulator", "TargetRule", "Task",
-           "evaluate_run", "forward", "load_run", "make_strategy", "perturbation_fitness", "register_task", "resume",
-           "robust_order", "run", "task_names"]
-__all__ += ["MinimizeResult", "minimize"]
+__all__ = ["CMAES", "PGPE", "SNES", "STRATEGIES", "XOR", "CrossoverGA", "FunctionFit", "GenerationKey",
+           "GymSimulator", "History", "LoadedRun", "MinimizeResult", "NetworkSpec", "OpenAIES", "Population", "RankGA",
+           "RunError", "RunInterrupted", "RunResult", "SepCMAES", "Selection", "Simulator", "StopRule", "Strategy",
+           "SupervisedSimulator", "TargetRule", "Task", "evaluate_run", "forward", "load_policy", "load_run",
+           "make_strategy", "minimize", "perturbation_fitness", "register_task", "resume", "robust_order", "run",
+           "task_names"]

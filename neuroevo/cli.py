@@ -184,10 +184,11 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
                                description="Evolve a network for TASK, choose its best genome, evaluate it on "
                                "held-out data, and write a run folder (config.json, metrics.jsonl, checkpoints, "
                                "best genome, plots, summary.json). TASK is a registered task "
-                               f"({', '.join(names)}), module.path:ClassName or path/to/file.py:ClassName "
-                               "(a Task or Simulator subclass). `neuroevo run TASK --help` lists the task's "
+                               f"({', '.join(names)}), gym:ENV_ID (a Gymnasium env such as gym:CartPole-v1), "
+                               "module.path:ClassName or path/to/file.py:ClassName (a Task or Simulator "
+                               "subclass). `neuroevo run TASK --help` lists the task's "
                                "options and those of its --strategy.")
-            p.add_argument("task", metavar="TASK", help=f"one of {names}, module:Class or file.py:Class")
+            p.add_argument("task", metavar="TASK", help=f"one of {names}, gym:ENV_ID, module:Class or file.py:Class")
         else:
             p = sub.add_parser("race", help="alias of `neuroevo run race`",
                                description="Evolve a network that steers a car along a racing track, then test "
@@ -268,6 +269,8 @@ def _add_task_options(p: argparse.ArgumentParser, task_text: str, argv: list[str
         task_cls, _ = resolve_task(task_text)
     except (ValueError, TypeError) as exc:
         p.exit(2, f"neuroevo run: error: {exc}\n")
+    except ImportError as exc:      # an optional dependency the task needs
+        p.exit(1, f"neuroevo run: error: {_one_line(exc)}\n")
     strategy = _value_after(argv, "--strategy") or task_cls.default_strategy
     add_config_options(p.add_argument_group("run settings"), RunConfig, {
         "strategy": task_cls.default_strategy, "generations": task_cls.default_generations,
@@ -388,6 +391,8 @@ def _tasks(args: argparse.Namespace) -> int:
         print(f"{name:8s} {t.description}")
         print(f"{'':8s} network {layers} {t.default_activation}, strategy {t.default_strategy}, "
               f"at most {t.default_generations} generations")
+    print(f"{'gym:ENV_ID':8s} any Gymnasium env (pip install \"neuroevo[gym]\"), such as gym:CartPole-v1; "
+          f"network from the env's spaces")
     return 0
 
 
@@ -448,6 +453,11 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except ImportError as exc:      # an optional dependency the run needs (gymnasium: neuroevo[gym])
+        if os.environ.get("NEUROEVO_DEBUG"):
+            raise
+        print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         # the reader went away (`neuroevo strategies | head`): nothing more to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -132,3 +132,31 @@ def plot_fit(genome, network, fn, train_x, held_out_x, path=None, *, title: str 
     if path is not None:
         fig.savefig(path, dpi=120)
     return fig
+
+
+def plot_returns(returns, path: str | Path | None = None, *, solved: float | None = None, title: str | None = None):
+    """Histogram of episode returns, with the mean and the env's solved threshold.
+
+    Args:
+        returns: float ``(E,)`` returns, one per episode.
+        path: write the figure there when given.
+        solved: draw the threshold the env counts as solved.
+        title: figure title.
+    """
+    returns = np.asarray(returns, dtype=np.float64)
+    if returns.ndim != 1 or returns.size == 0:
+        raise ValueError(f"returns must be a non-empty 1-D array, one per episode; got shape {returns.shape}")
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 3.6), constrained_layout=True)
+    ax.hist(returns, bins=min(30, max(5, returns.size // 3)), color="#9ecae1", edgecolor="#3182bd")
+    ax.axvline(returns.mean(), color="#08306b", lw=2, label=f"mean {returns.mean():.1f}")
+    if solved is not None:
+        ax.axvline(solved, color="0.4", ls="--", lw=1, label=f"solved {solved:g}")
+    ax.set_xlabel("episode return")
+    ax.set_ylabel("episodes")
+    ax.set_title(title or "episode returns")
+    ax.legend(loc="upper left", fontsize=8)
+    ax.grid(alpha=0.3)
+    if path is not None:
+        fig.savefig(path, dpi=120)
+    return fig

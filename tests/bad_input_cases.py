@@ -170,6 +170,15 @@ def _read_only(scratch: Path, runs: dict[str, Path]) -> str | None:
             f"folder cannot be made here")
 
 
+def _needs(module: str, extra: str):
+    def check(scratch: Path, runs: dict[str, Path]) -> str | None:
+        import importlib.util
+        if importlib.util.find_spec(module) is None:
+            return f"{module} is not installed (pip install -e \".[{extra}]\")"
+        return None
+    return check
+
+
 #: What each preparation leaves in the case's folder, for the benchmark's table.
 PREPARED_TEXT = {
     "truncate_last": "run/checkpoints/last.npz cut to half its bytes",
@@ -194,6 +203,7 @@ PREPARE: dict[str, Callable[[Path, dict[str, Path]], str | None]] = {
     "foreign_last": _foreign, "other_run_last": _other_run, "damaged_genome": _damaged_genome,
     "no_config": _no_config, "plain_file": _plain_file, "user_files": _user_files, "race_run": _race_run,
     "out_is_file": _out_is_file, "read_only": _read_only, "unpicklable": _unpicklable,
+    "needs_gym": _needs("gymnasium", "gym"), "needs_box2d": _needs("Box2D", "gym"),
 }
 
 
@@ -210,8 +220,24 @@ PREVIOUS_HINT = "--checkpoint previous"
 CLI_CASES: list[CliCase] = [
     # TASK
     CliCase("unknown-task", _run_args("nope"), 2, ("unknown task 'nope'; choose one of", "path/to/file.py:ClassName")),
-    CliCase("gym-prefix", _run_args("gym:CartPole-v1"), 2,
-            ("the prefix 'gym:' is reserved for Gymnasium environments", "name your own simulator class")),
+    CliCase("gym-unknown-env", _run_args("gym:CartPol-v1"), 2,
+            ("unknown Gymnasium env id 'CartPol-v1'; did you mean 'CartPole-v1'",), prepare="needs_gym"),
+    CliCase("gym-no-env", _run_args("gym:"), 2, ("names no env; write gym:ENV_ID, such as gym:CartPole-v1",)),
+    CliCase("gym-unmappable-space", _run_args("gym:Blackjack-v1"), 2,
+            ("cannot map a Tuple observation space to network inputs", "gymnasium.wrappers.FlattenObservation"),
+            prepare="needs_gym"),
+    CliCase("gym-image-observations", _run_args("gym:CarRacing-v3"), 2,
+            ("observations of shape (96, 96, 3) (an image or a grid) cannot feed a dense network",),
+            prepare="needs_box2d"),
+    CliCase("gym-episodes-zero", _run_args("gym:CartPole-v1", "--episodes", "0"), 2,
+            ("gym:CartPole-v1: episodes must be >= 1; got 0",), prepare="needs_gym"),
+    CliCase("gym-held-out-episodes-zero", _run_args("gym:CartPole-v1", "--held-out-episodes", "0"), 2,
+            ("held_out_episodes must be >= 1; got 0",), prepare="needs_gym"),
+    CliCase("gym-wrong-layers", _run_args("gym:CartPole-v1", "--layers", "4,3"), 2,
+            ("layers must start with 4 inputs (the observation) and end with 2 outputs", "Try --layers 4,16,2"),
+            prepare="needs_gym"),
+    CliCase("gym-unknown-action-mapping", _run_args("gym:Pendulum-v1", "--action", "squash"), 2,
+            ("unknown action 'squash'; choose one of ['auto', 'clip', 'scale', 'tanh']",), prepare="needs_gym"),
     CliCase("module-not-found", _run_args("nosuchmodule:Foo"), 2,
             ("cannot import module 'nosuchmodule'", "name the file: path/to/file.py:Foo")),
     CliCase("module-without-class", _run_args("plainmod:Foo"), 2, ("has no class 'Foo'",), prepare="user_files"),

@@ -185,6 +185,10 @@ API_CASES: list[ApiCase] = [
             ("CMAESConfig: tolfun must be >= 0.0; got -1.0",)),
     ApiCase("api-snes-patience-zero", lambda tmp: neuroevo.SNES(num_params=2, patience=0), ValueError,
             ("SNESConfig: patience must be >= 1",)),
+    ApiCase("api-load-policy-not-a-gym-run", lambda tmp: neuroevo.load_policy(tmp / "run"), neuroevo.RunError,
+            ("is a run of task 'xor', not of a Gymnasium env", "load_policy needs a gym run"), prepare=_copy_run),
+    ApiCase("api-gym-episodes-zero", lambda tmp: neuroevo.GymSimulator("CartPole-v1", episodes=0), ValueError,
+            ("GymSimulator: episodes must be >= 1; got 0",)),
 ]
 
 

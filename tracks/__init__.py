@@ -10,7 +10,12 @@ Example:
     >>> pop = Population([7, 8, 4, 1], "rank_ga", seed=3, population_size=50, elitism=2)
     >>> history = pop.evolve(TrackSimulator(seed_training_track()), generations=100)
     >>> TrackSimulator(seed_test_track()).scores(pop.genomes, pop.network)   # unseen track
+
+With Gymnasium installed, ``import tracks`` also registers the track as the env
+``neuroevo/Track-v0`` (:mod:`tracks.env`); tracks itself does not need Gymnasium.
 """
+
+import importlib.util
 
 from tracks.generate import Track, random_track, seed_test_track, seed_training_track, track_suite
 from tracks.render import plot_paths
@@ -21,3 +26,11 @@ from tracks.suites import suite_names, suite_tracks, training_track
 __all__ = ["DEFAULT_SENSORS", "SuiteResult", "SuiteSimulator", "Track", "TrackSimulator", "evaluate_suite",
            "plot_paths", "random_track", "seed_test_track", "seed_training_track", "suite_names", "suite_tracks",
            "track_suite", "training_track"]
+
+if importlib.util.find_spec("gymnasium") is not None:
+    try:
+        from tracks.env import register as _register_env
+    except ImportError:         # a gymnasium that cannot be imported: the env is not registered
+        pass
+    else:
+        _register_env()

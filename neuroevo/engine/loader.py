@@ -1,4 +1,4 @@
-"""Reading a finished (or interrupted) run back: :func:`load_run` and :func:`evaluate_run`."""
+"""Reading a finished (or interrupted) run back: :func:`load_run`, :func:`evaluate_run`, :func:`load_policy`."""
 
 from __future__ import annotations
 
@@ -79,15 +79,26 @@ def load_run(run_dir: str | Path) -> LoadedRun:
     top = _load_array(run_dir / "top_genomes.npy", D, 2)
     summary_path = run_dir / "summary.json"
     summary = read_json(summary_path) if summary_path.is_file() else None
-    if best is None:
-        ckpt = run_dir / CHECKPOINTS / LAST
+    ckpt = run_dir / CHECKPOINTS / LAST
+    arrays = None
+    if best is None or plan.task.simulator().get_state():
         try:
             arrays, _ = read_npz(ckpt)
         except FileNotFoundError:
-            raise RunError(f"{str(run_dir)!r} has neither best_genome.npy nor a checkpoint; the run wrote no "
-                           f"genome yet") from None
+            if best is None:
+                raise RunError(f"{str(run_dir)!r} has neither best_genome.npy nor a checkpoint; the run wrote no "
+                               f"genome yet") from None
         except CheckpointError as exc:
             raise RunError(str(exc)) from None
+    if arrays is not None:
+        # the simulator's state (running observation statistics...) as the run left it
+        state = {k.removeprefix("task__"): v for k, v in arrays.items() if k.startswith("task__")}
+        if state:
+            try:
+                plan.task.simulator().set_state(state)
+            except ValueError as exc:
+                raise RunError(f"checkpoint {str(ckpt)!r}: {exc}") from None
+    if best is None:
         best = arrays.get("best_genome")
         if best is None:
             raise RunError(f"the run in {str(run_dir)!r} has not evaluated a generation yet")
@@ -147,3 +158,22 @@ def evaluate_run(run_dir: str | Path, *, write: bool = True, **options) -> tuple
             raise RunError(f"cannot write to {str(folder)!r}: {exc.strerror or exc}") from None
     loaded.options = opts
     return loaded, figures
+
+
+def load_policy(run_dir: str | Path):
+    """The best policy of a Gymnasium run as a callable ``policy(obs) -> action``.
+
+    The policy takes one observation as the env returns it and gives the action its ``step``
+    takes, with the run's observation normalization, network and action mapping included.
+
+    Example:
+        >>> policy = neuroevo.load_policy("runs/gym:CartPole-v1__cmaes__s0__...")
+        >>> obs, _ = env.reset(seed=1)
+        >>> obs, reward, terminated, truncated, _ = env.step(policy(obs))
+    """
+    loaded = load_run(run_dir)
+    sim = loaded.task.simulator()
+    if not hasattr(sim, "policy"):
+        raise RunError(f"{str(loaded.run_dir)!r} is a run of task {type(loaded.task).name!r}, not of a Gymnasium "
+                       f"env (neuroevo run gym:ENV_ID); load_policy needs a gym run")
+    return sim.policy(loaded.best_genome, loaded.network)

@@ -5,7 +5,8 @@ TASK is one of:
 - a registered name: ``xor``, ``sin``, ``race``... (``neuroevo run --help`` lists them). Packages
   built on neuroevo register theirs under the entry-point group ``neuroevo.tasks``, so neuroevo
   never imports them until a run asks for one; a script registers with :func:`register_task`.
-- ``gym:ENV_ID``: the prefix ``gym:`` is reserved for Gymnasium environments.
+- ``gym:ENV_ID``: a Gymnasium environment (``gym:CartPole-v1``; needs ``neuroevo[gym]``), see
+  :mod:`neuroevo.tasks.gym`.
 - ``module.path:ClassName``: a class importable from the current folder or ``sys.path``.
 - ``path/to/file.py:ClassName``: a class in a Python file (anything with a ``/`` or ending in
   ``.py`` left of the last colon is a path).
@@ -33,7 +34,7 @@ from typing import Any, ClassVar
 from neuroevo.tasks.base import Selection, StopRule, TargetRule, Task, check_target
 
 ENTRY_POINT_GROUP = "neuroevo.tasks"
-RESERVED_PREFIXES = ("gym:",)
+GYM_PREFIX = "gym:"
 
 _TASKS: dict[str, type[Task]] = {}
 _entry_points: dict[str, Any] | None = None
@@ -107,6 +108,8 @@ def resolve_task(spec: str | type, *, base_dir: str | None = None) -> tuple[type
 
     if isinstance(spec, type):
         if issubclass(spec, Task):
+            if spec.name.startswith(GYM_PREFIX) and getattr(spec, "env_id", None):
+                return resolve_task(spec.name)
             if spec.name and spec.name in task_names() and get_task(spec.name) is spec:
                 return spec, {"kind": "registered", "name": spec.name}
             return _user_task(spec, _class_reference(spec))
@@ -115,11 +118,11 @@ def resolve_task(spec: str | type, *, base_dir: str | None = None) -> tuple[type
         raise TypeError(f"task must be a name, a Task class or a Simulator class; got {spec!r}")
     if not isinstance(spec, str) or not spec.strip():
         raise TypeError(f"task must be a task name such as 'xor' or 'path/to/file.py:ClassName'; got {spec!r}")
-    for prefix in RESERVED_PREFIXES:
-        if spec.startswith(prefix):
-            raise ValueError(f"task {spec!r}: the prefix {prefix!r} is reserved for Gymnasium environments, "
-                             f"which this version of neuroevo cannot run yet; choose one of {task_names()} "
-                             f"or name your own simulator class (path/to/file.py:ClassName)")
+    if spec.startswith(GYM_PREFIX):
+        env_id = spec[len(GYM_PREFIX):]
+        if not env_id:
+            raise ValueError(f"task {spec!r} names no env; write gym:ENV_ID, such as gym:CartPole-v1")
+        return _gym_task(env_id), {"kind": "gym", "env_id": env_id}
     if ":" not in spec:
         return get_task(spec), {"kind": "registered", "name": spec}
     m = _SPEC.match(spec)
@@ -142,6 +145,8 @@ def task_from_reference(ref: dict[str, Any]) -> type[Task]:
     kind = ref.get("kind")
     if kind == "registered":
         return get_task(ref["name"])
+    if kind == "gym":
+        return _gym_task(ref["env_id"])
     if kind == "file":
         return _user_task(_class_from_file(Path(ref["path"]), ref["class"]), ref)[0]
     if kind == "module":
@@ -153,6 +158,12 @@ def task_from_reference(ref: dict[str, Any]) -> type[Task]:
             cls = _class_from_file(Path(ref["path"]), ref["class"])
         return _user_task(cls, ref)[0]
     raise ValueError(f"config.json names its task in an unknown way: {ref!r}")
+
+
+def _gym_task(env_id: str) -> type[Task]:
+    from neuroevo.tasks.gym import gym_task
+
+    return gym_task(env_id)
 
 
 def _class_reference(cls: type) -> dict[str, Any]:
