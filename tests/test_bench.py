@@ -49,7 +49,8 @@ def test_bench_from_outside_the_checkout_writes_a_well_formed_results_folder(tmp
     report = _check_report(folder, ["race", "gym"], True)
     race = report["suites"]["race"]["figures"]["strategies"]
     assert set(race) >= {"rank_ga", "cmaes"} and race["rank_ga"]["wall_time_ratio"] == 1.0
-    assert report["suites"]["gym"]["skipped"]
+    gym = report["suites"]["gym"]
+    assert not gym["skipped"] and gym["figures"]["task"] == "gym:CartPole-v1" and len(gym["figures"]["runs"]) == 2
     assert "wrote" in proc.stdout and "| strategy |" in proc.stdout
 
 

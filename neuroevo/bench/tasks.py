@@ -1,7 +1,7 @@
 """Suites ``generalization`` and ``gym``: a task's defaults over several seeds, once the task exists.
 
 Each runs its task with the task's defaults through ``neuroevo.run(TASK, write=False)`` on seeds
-0-9 (0-1 with ``--quick``) and tabulates the run summaries: how each run stopped, its best
+0-9 and tabulates the run summaries: how each run stopped, its best
 fitness, generations and wall time, and the task's own held-out figures. When the task (or its
 extra) is not installed the suite is skipped with a note saying what is missing.
 """
@@ -13,8 +13,11 @@ import numpy as np
 from neuroevo.bench.common import SuiteResult, Table
 
 #: suite -> (task names to try in turn, the extra that provides them)
-TASKS = {"generalization": (("generalization",), "the generalization task"),
-         "gym": (("gym:CartPole-v1", "cartpole"), "the gym extra: pip install 'neuroevo[gym]'")}
+TASKS = {"generalization": (("suite",), "the tracks package, which registers the suite task"),
+         "gym": (("gym:CartPole-v1",), "the gym extra: pip install 'neuroevo[gym]'")}
+#: suite -> (seeds, settings) of --quick: a default suite run takes about 2 minutes, so the quick
+#: one is a short run of one seed (its figures show that the suite works, not how well it trains)
+QUICK = {"generalization": (range(1), {"generations": 10}), "gym": (range(2), {})}
 
 
 def _task_suite(suite: str, quick: bool) -> SuiteResult:
@@ -34,10 +37,10 @@ def _task_suite(suite: str, quick: bool) -> SuiteResult:
     if task is None:
         result.skipped = f"no {' or '.join(repr(n) for n in names)} task in this installation (needs {needs})"
         return result
-    seeds = range(2) if quick else range(10)
+    seeds, settings = QUICK[suite] if quick else (range(10), {})
     rows = []
     for seed in seeds:
-        s = neuroevo.run(task, write=False, progress=False, seed=seed).summary
+        s = neuroevo.run(task, write=False, progress=False, seed=seed, **settings).summary
         rows.append({k: v for k, v in s.items() if isinstance(v, int | float | str | bool) or v is None})
     numeric = sorted(k for k in rows[0] if isinstance(rows[0][k], int | float) and not isinstance(rows[0][k], bool)
                      and k not in ("seed", "population_size"))
