@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -36,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from neuroevo import GenerationKey, NetworkSpec, Simulator
+from neuroevo.bench.common import machine
 from neuroevo.evaluators import LocalEvaluator
 from neuroevo.evaluators.dask import DaskEvaluator
 
@@ -101,17 +101,6 @@ def compare(local, dask, sim, P, repeats, seed=0) -> tuple[float, float, np.ndar
         here.append(timed(local, sim, genomes, key))
         there.append(timed(dask, sim, genomes, key))
     return statistics.median(here), statistics.median(there), b
-
-
-def machine() -> dict:
-    import dask
-    import distributed
-
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    return {"cpu": cpu, "cpu_count": os.cpu_count(), "python": platform.python_version(),
-            "numpy": np.__version__, "dask": dask.__version__, "distributed": distributed.__version__,
-            "platform": platform.platform()}
 
 
 def markdown(result: dict) -> str:

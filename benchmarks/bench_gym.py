@@ -21,20 +21,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "suites"))
-from task_seeds import machine  # noqa: E402
-
-import neuroevo  # noqa: E402
-from neuroevo import GenerationKey, GymSimulator, NetworkSpec  # noqa: E402
-from neuroevo.kernels.classic_control import PORTS  # noqa: E402
-from neuroevo.simulators.gym import map_actions, rows_forward  # noqa: E402
+import neuroevo
+from neuroevo import GenerationKey, GymSimulator, NetworkSpec
+from neuroevo.bench.common import machine
+from neuroevo.kernels.classic_control import PORTS
+from neuroevo.simulators.gym import map_actions, rows_forward
 
 RESULTS = Path(__file__).resolve().parent / "results" / "gym_fast_paths.json"
 HIDDEN = 8

@@ -33,18 +33,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numba
 import numpy as np
 from numba import njit, prange
 
 from neuroevo import NetworkSpec, Population
+from neuroevo.bench.common import best_time, machine
 from neuroevo.kernels.forward import forward_single
 from tracks import DEFAULT_SENSORS, TrackSimulator, seed_training_track
 from tracks import kernels as tk
@@ -155,16 +154,6 @@ def prange_rollout(genomes, layout, act_codes, top, bottom, sensors, max_score, 
 
 # -- helpers ----------------------------------------------------------------------------------------
 
-def best_time(repeats, fn, *args):
-    """Shortest wall time of ``fn(*args)`` over ``repeats`` calls."""
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn(*args)
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
 def cpu_snapshot():
     """(wall s, machine busy s, this process's cpu s) from /proc/stat and os.times; None off Linux."""
     try:
@@ -235,16 +224,6 @@ def first_call_times(cache_dir: str, numba_first: bool) -> dict:
     if not numba_first:
         del times["numba_init_s"]
     return {k: round(v, 4) for k, v in times.items()}
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 def main(argv=None) -> dict:
@@ -382,8 +361,7 @@ def measure(populations=POPULATIONS, *, quick: bool = False, extras: bool = True
         "network": LAYERS,
         "threads": sim.threads,
         "lanes": tk.LANES,
-        "machine": {"cpu": cpu_model(), "cpu_count": os.cpu_count(), "python": platform.python_version(),
-                    "numpy": np.__version__, "numba": numba.__version__},
+        "machine": machine(),
         "load_average_start": [round(x, 2) for x in load_start],
         "load_average_end": [round(x, 2) for x in os.getloadavg()],
         "completing_population": {"champion_seed": seed, "noise_sd": 0.001},

@@ -67,6 +67,15 @@ def check_sensors(sensors, track: Track, owner: str) -> tuple[int, ...]:
     return values
 
 
+def check_driver_network(network: NetworkSpec, sensors: Sequence[int], owner: str) -> None:
+    """Raise unless ``network`` reads ``1 + 2 * len(sensors)`` inputs and gives one output (a driver)."""
+    want = 1 + 2 * len(sensors)
+    if network.num_inputs != want or network.num_outputs != 1:
+        raise ValueError(f"{owner}: layers must start with {want} inputs (velocity + 2 per sensor for "
+                         f"{len(sensors)} sensors) and end with 1 output; got {list(network.sizes)}. "
+                         f"Try --layers {want},8,4,1")
+
+
 class TrackSimulator(Simulator):
     """Race a population along one track; fitness is the number of steps survived.
 

@@ -30,7 +30,7 @@ from neuroevo.simulators.base import Evaluation, GenerationKey, Simulator
 from neuroevo.tasks import Selection, StopRule, Task, register_task
 from tracks.evaluation import drivers, evaluate_suites, file_name, parse_suites, plot_generalization, report_lines
 from tracks.generate import seed_test_track
-from tracks.sim import DEFAULT_SENSORS, TrackSimulator, check_sensors
+from tracks.sim import DEFAULT_SENSORS, TrackSimulator, check_driver_network, check_sensors
 from tracks.suite import SuiteSimulator
 from tracks.suites import training_tracks
 
@@ -183,11 +183,7 @@ class SuiteTask(Task):
                                       self.sensors)
 
     def check_network(self, network: NetworkSpec) -> None:
-        want = 1 + 2 * len(self.sensors)
-        if network.num_inputs != want or network.num_outputs != 1:
-            raise ValueError(f"suite: layers must start with {want} inputs (velocity + 2 per sensor for "
-                             f"{len(self.sensors)} sensors) and end with 1 output; got {list(network.sizes)}. "
-                             f"Try --layers {want},8,4,1")
+        check_driver_network(network, self.sensors, "suite")
 
     def max_fitness(self) -> float:
         return 1.0

@@ -21,7 +21,7 @@ from neuroevo.robustness import robust_order
 from neuroevo.tasks import Selection, StopRule, Task, register_task
 from tracks.evaluation import drivers, evaluate_suites, file_name, parse_suites, plot_generalization, report_lines
 from tracks.generate import Track, seed_test_track, seed_training_track
-from tracks.sim import DEFAULT_SENSORS, TrackSimulator, check_sensors
+from tracks.sim import DEFAULT_SENSORS, TrackSimulator, check_driver_network, check_sensors
 from tracks.suites import training_track
 
 #: The reference post's GA: population 50, rate 0.1, scale 5, no elitism (run it for 120
@@ -147,11 +147,7 @@ class RaceTask(Task):
         return self._train_sim
 
     def check_network(self, network: NetworkSpec) -> None:
-        want = 1 + 2 * len(self.sensors)
-        if network.num_inputs != want or network.num_outputs != 1:
-            raise ValueError(f"race: layers must start with {want} inputs (velocity + 2 per sensor for "
-                             f"{len(self.sensors)} sensors) and end with 1 output; got {list(network.sizes)}. "
-                             f"Try --layers {want},8,4,1")
+        check_driver_network(network, self.sensors, "race")
 
     def max_fitness(self) -> float:
         return float(self._train_sim.max_score)

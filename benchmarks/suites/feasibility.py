@@ -15,27 +15,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from neuroevo.bench.common import machine
 from tracks.feasibility import FEASIBLE_FORCE, FORCE_LIMIT, min_peak_force
 from tracks.suites import HELD_OUT, candidate, suite_def
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
-
-
-def machine() -> dict:
-    import os
-
-    import numpy
-    import scipy
-    return {"python": sys.version.split()[0], "numpy": numpy.__version__, "scipy": scipy.__version__,
-            "platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count()}
 
 
 def level_feasibility(name: str, level: float) -> dict:

@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 import neuroevo as ne
+from neuroevo.bench.common import machine
 from tracks.evaluation import evaluate_suites, parse_suites
 from tracks.suites import HELD_OUT, LEVELS
 
@@ -40,14 +38,6 @@ VARIANTS = {
     "4 training tracks": {"tracks": 4},
     "curriculum from spread 1": {"spread_start": 1.0},
 }
-
-
-def machine() -> dict:
-    import numba
-    import scipy
-    return {"python": sys.version.split()[0], "numpy": np.__version__, "numba": numba.__version__,
-            "scipy": scipy.__version__, "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()}
 
 
 def table_of(parts: dict) -> dict[str, list[float]]:

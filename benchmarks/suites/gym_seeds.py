@@ -19,16 +19,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from task_seeds import machine  # noqa: E402
-
-import neuroevo  # noqa: E402
-from neuroevo.tasks.gym import gym_task  # noqa: E402
+import neuroevo
+from neuroevo.bench.common import machine, parse_settings
+from neuroevo.tasks.gym import gym_task
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
@@ -49,10 +46,7 @@ def main(argv=None) -> None:
     ap.add_argument("--merge", nargs="*", default=[], metavar="FILE",
                     help="result files (under benchmarks/results/) whose runs join this summary")
     args = ap.parse_args(argv)
-    settings = {}
-    for item in args.set:
-        key, _, value = item.partition("=")
-        settings[key] = json.loads(value)
+    settings = parse_settings(args.set)
     solved = gym_task(args.env).solved
     rows = []
     for name in args.merge:

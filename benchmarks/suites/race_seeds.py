@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
 
 import neuroevo
+from neuroevo.bench.common import machine, parse_settings
 from neuroevo.strategies import STRATEGIES
 from tracks.tasks import POST_SETTINGS, RACE_STRATEGY_DEFAULTS
 
@@ -69,10 +69,7 @@ def main(argv=None) -> None:
     ap.add_argument("--out", default=None, help="result file name (default: race_<preset>.json)")
     args = ap.parse_args(argv)
 
-    overrides = {}
-    for item in args.set:
-        key, _, value = item.partition("=")
-        overrides[key] = json.loads(value)
+    overrides = parse_settings(args.set)
 
     plans = []      # (label, strategy, race settings, strategy settings)
     if args.preset == "seed":
@@ -90,7 +87,7 @@ def main(argv=None) -> None:
         for plan in plans:
             plan[2]["generations"] = args.generations
 
-    report = {"preset": args.preset, "machine": platform.processor() or platform.machine(),
+    report = {"preset": args.preset, "machine": machine(),
               "started": time.strftime("%Y-%m-%d %H:%M:%S"), "results": {}}
     run_one(plans[0][1], 0, plans[0][2] | {"generations": 1}, plans[0][3])      # warm up the JIT
     for label, name, race, settings in plans:

@@ -21,45 +21,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import time
 from pathlib import Path
 
 import numpy as np
 
 import neuroevo
+from neuroevo.bench.common import machine, parse_settings
 from neuroevo.tasks import get_task
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 TASKS = ("xor", "sin", "race")
 SIN_HELD_OUT_LIMIT = 1e-3       # a sin run counts as a fit when its held-out MSE is below this
-
-
-def machine() -> dict:
-    """CPU model, the vector extensions the kernels may use, cores and library versions."""
-    model, flags = None, set()
-    try:
-        for row in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = row.partition(":")
-            key = key.strip()
-            if key == "model name" and model is None:
-                model = value.strip()
-            elif key == "flags" and not flags:
-                flags = set(value.split())
-    except OSError:
-        pass
-    model = model or platform.processor() or platform.machine()
-    import numba
-    return {"cpu": model,
-            "vector_extensions": [f for f in ("avx2", "avx512f") if f in flags],
-            "cores": os.cpu_count(),
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "numba": numba.__version__,
-            "neuroevo": neuroevo.__version__,
-            "platform": platform.platform(),
-            "date": time.strftime("%Y-%m-%d %H:%M:%S")}
 
 
 def run_one(task: str, seed: int, settings: dict) -> dict:
@@ -142,10 +114,7 @@ def main(argv=None) -> None:
                     help="result file name (default: tasks_<task>.json; with --task all, one file per task)")
     args = ap.parse_args(argv)
 
-    settings = {}
-    for item in args.set:
-        key, _, value = item.partition("=")
-        settings[key] = json.loads(value)
+    settings = parse_settings(args.set)
     if args.generations is not None:
         settings["generations"] = args.generations
     seeds = range(args.first_seed, args.first_seed + args.seeds)

@@ -46,17 +46,9 @@ def _suite_runner(name: str):
 
 
 def _folder(out: Path, quick: bool) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = f"bench__{stamp}" + ("__quick" if quick else "")
-    out.mkdir(parents=True, exist_ok=True)
-    for n in range(1, 1000):
-        path = out / (base if n == 1 else f"{base}-{n}")
-        try:
-            path.mkdir()
-            return path
-        except FileExistsError:
-            continue
-    raise RuntimeError(f"cannot find a free results folder name under {str(out)!r}")
+    from neuroevo.io.runlog import make_unique_dir
+
+    return make_unique_dir(out, f"bench__{time.strftime('%Y%m%d-%H%M%S')}" + ("__quick" if quick else ""))
 
 
 def run_bench(suites=None, *, quick: bool = False, out: str | Path = "bench", echo=print) -> Path:

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 #: distributions whose versions a result records (when they are installed)
-LIBRARIES = ("numpy", "numba", "scipy", "cma", "coco-experiment", "cocopp", "matplotlib", "jax", "gymnasium")
+LIBRARIES = ("numpy", "numba", "scipy", "cma", "coco-experiment", "cocopp", "matplotlib", "jax", "gymnasium",
+             "distributed", "cloudpickle")
 
 
 def say(text: str) -> None:
@@ -56,6 +57,27 @@ def machine() -> dict[str, Any]:
             "python": platform.python_version(), "platform": platform.platform(),
             "neuroevo": neuroevo.__version__, "libraries": versions,
             "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+
+
+def best_time(repeats: int, fn, *args) -> float:
+    """Shortest wall time of ``fn(*args)`` over ``repeats`` calls."""
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn(*args)
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def parse_settings(items: list[str]) -> dict[str, Any]:
+    """A benchmark's repeated ``--set KEY=VALUE`` as settings (values in JSON: ``rate=0.2``)."""
+    import json
+
+    settings = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        settings[key] = json.loads(value)
+    return settings
 
 
 def machine_line(m: dict[str, Any]) -> str:

@@ -13,25 +13,15 @@ Each figure is the best of a few repeats after a warm-up call (the JIT compiled 
 from __future__ import annotations
 
 import importlib
-import time
 
 import numpy as np
 
-from neuroevo.bench.common import SuiteResult, Table
+from neuroevo.bench.common import SuiteResult, Table, best_time
 
 NAME = "throughput"
 DESCRIPTION = "the fused racing rollout and the batched forward pass against their references"
 RACING = "tracks.bench:measure"
 LAYERS = [7, 8, 4, 1]
-
-
-def best_time(repeats: int, fn, *args) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn(*args)
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def forward_figures(quick: bool) -> list[dict]:

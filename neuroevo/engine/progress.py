@@ -42,7 +42,7 @@ class Progress:
             self._line(f"evolving, generation {initial} of at most {total}")
 
     def _line(self, text: str) -> None:
-        print(f"{self.label}: {text}", file=self.stream, flush=True)
+        say(self.label, text, self.stream)
 
     def update(self, row: dict, total: int) -> None:
         if not self.enabled:

@@ -28,14 +28,12 @@ def _label(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "run"
 
 
-def make_run_dir(root: str | Path, task: str, strategy: str, seed: int) -> Path:
-    """Create ``root/{task}__{strategy}__s{seed}__{time}/``, unique even for runs started together.
+def make_unique_dir(root: str | Path, base: str) -> Path:
+    """Create ``root/base/`` (``root/base-2/``, ``-3``... if taken), unique even for processes started together.
 
     ``mkdir`` without ``exist_ok`` is the atomic test: of two processes that pick the same name,
     one gets ``FileExistsError`` and moves on to the next suffix.
     """
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = f"{_label(task)}__{_label(strategy)}__s{seed}__{stamp}"
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     for n in range(1, 10_000):
@@ -45,7 +43,13 @@ def make_run_dir(root: str | Path, task: str, strategy: str, seed: int) -> Path:
             return path
         except FileExistsError:
             continue
-    raise FileExistsError(f"could not find a free run folder name under {str(root)!r} for {base!r}")
+    raise FileExistsError(f"could not find a free folder name under {str(root)!r} for {base!r}")
+
+
+def make_run_dir(root: str | Path, task: str, strategy: str, seed: int) -> Path:
+    """Create ``root/{task}__{strategy}__s{seed}__{time}/`` (see :func:`make_unique_dir`)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return make_unique_dir(root, f"{_label(task)}__{_label(strategy)}__s{seed}__{stamp}")
 
 
 def json_text(data: Any) -> str:

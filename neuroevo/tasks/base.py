@@ -10,8 +10,6 @@ engine puts them in the run folder.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -224,13 +222,3 @@ def top_genomes(population: Population, k: int) -> np.ndarray:
 
 def check_target(name: str, value, owner: str) -> float | None:
     return None if value is None else check_float(name, value, owner=owner)
-
-
-def format_number(x: float) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return str(x)
-    return f"{x:.6g}"
-
-
-def as_tuple(value: Sequence | None) -> tuple | None:
-    return None if value is None else tuple(value)
