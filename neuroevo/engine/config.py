@@ -189,6 +189,8 @@ def plan_run(task, settings: dict[str, Any] | None = None, *, task_ref: dict | N
         raise ValueError(f"task {task_cls.name!r}: its settings {clash} clash with the run's own settings; "
                          f"rename them")
     run_values = {k: settings.pop(k) for k in list(settings) if k in ENGINE_FIELDS}
+    if isinstance(run_values.get("out"), os.PathLike):
+        run_values["out"] = os.fspath(run_values["out"])      # a pathlib.Path from Python, as a folder name
     task_values = {k: settings.pop(k) for k in list(settings) if k in task_fields}
     run = RunConfig(**_coerce(RunConfig, run_values))
     strategy = run.strategy or task_cls.default_strategy

@@ -33,6 +33,12 @@ def test_xor_in_one_call_writes_a_complete_run_folder(tmp_path):
     assert figures["solved"] and figures["mse"] == result.summary["mse"]
 
 
+def test_out_may_be_a_path(tmp_path):
+    result = neuroevo.run("xor", generations=2, out=tmp_path / "runs", progress=False, plots=False)
+    assert result.run_dir.parent == tmp_path / "runs"
+    assert json.loads((result.run_dir / "config.json").read_text())["out"] == str(tmp_path / "runs")
+
+
 def test_sin_fits_the_held_out_points():
     s = neuroevo.run("sin", seed=0, write=False, progress=False).summary
     assert s["held_out_mse"] < 1e-3 and s["train_mse"] < 1e-4 and s["held_out_points"] == 31
