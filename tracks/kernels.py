@@ -13,8 +13,15 @@ How the loop is laid out, and why:
   crashed genome costs nothing more, and the block ends when every lane is out.
 - **exp.** The sigmoid needs ``exp(-|x|)``. A call to libm's ``exp`` cannot be vectorized, so
   :func:`exp_nonpositive` evaluates it with plain arithmetic: Cody-Waite range reduction, a
-  degree-13 Taylor polynomial and an exact power-of-two table. It stays within 1 ulp of libm
-  (tested); NumPy's own SIMD ``exp`` differs from libm by up to 1 ulp as well.
+  degree-13 Taylor polynomial in fused multiply-adds, and the power of two built directly in the
+  exponent bits of a float64 (no table, no float -> int conversion). It stays within 1 ulp of libm
+  (tested) down to -708, where results stop being normal floats; NumPy's own SIMD ``exp``
+  differs from libm by up to 1 ulp as well.
+- **Fused multiply-adds, spelled out.** The polynomial and the weighted sums use
+  :func:`neuroevo.kernels.ops.fma` (``a * b + c`` rounded once). That halves the length of the
+  dependency chains, and because each fused operation is written in the source (no fastmath),
+  the results are the same on every machine, and :func:`tracks.reference.kernel_forward` repeats
+  them bit for bit with :func:`neuroevo.kernels.ops.fma_reference`.
 - **error_model="numpy".** Numba's default inserts a zero check before every division, which
   stops LLVM from vectorizing the sigmoid; the NumPy error model leaves plain IEEE division.
 - **No fastmath.** Every operation happens in a fixed order, the one
@@ -37,47 +44,55 @@ import math
 import numpy as np
 from numba import njit
 
+from neuroevo.kernels.ops import bits_float, float_bits, fma
+
 #: Genomes per lockstep block; measured on the [7, 8, 4, 1] network (see benchmarks/bench_racing.py).
-LANES = 64
+LANES = 256
 
 LOG2E = 1.4426950408889634
 LN2_HI = 6.93147180369123816490e-01     # high part of ln 2 (trailing zero bits: k * LN2_HI is exact)
 LN2_LO = 1.90821492927058770002e-10     # ln 2 - LN2_HI
-EXP_MIN = -746.0                        # exp(x) rounds to 0 below about -745.13
+#: Arguments below are raised to it: 2**k stays a normal float64 (k >= -1022), exp(-708) = 3.3e-308.
+EXP_MIN = -708.0
+#: 1.5 * 2**52: adding it rounds to an integer k held in the low mantissa bits (|k| < 2**51).
+SHIFTER = 6755399441055744.0
 #: Taylor coefficients 1/n!, n = 0..13: the error of the truncation on |r| <= ln2/2 is below 1e-17.
 EXP_COEFFS = tuple(1.0 / math.factorial(n) for n in range(14))
-#: POW2[j] = 2**-j exactly (subnormals included, 0.0 from j = 1075 on).
-POW2 = np.ldexp(1.0, -np.arange(1080))
-POW2.setflags(write=False)
 
 _C0, _C1, _C2, _C3, _C4, _C5, _C6, _C7, _C8, _C9, _C10, _C11, _C12, _C13 = EXP_COEFFS
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def exp_nonpositive(x: float) -> float:
-    """``exp(x)`` for float64 ``x <= 0`` (NaN gives 0), in plain vectorizable arithmetic.
+    """``exp(x)`` for float64 ``x <= 0`` in plain vectorizable arithmetic.
 
+    ``x`` below :data:`EXP_MIN` (and NaN) is taken as ``EXP_MIN``: the result is then
+    ``exp(-708)``, less than 3.4e-308 from the true value.
     Reference: :func:`tracks.reference.exp_nonpositive` (the same operations in NumPy);
     accuracy against ``math.exp`` is tested (at most 1 ulp apart).
     """
     x = x if x > EXP_MIN else EXP_MIN
-    k = math.floor(x * LOG2E + 0.5)                  # x = k ln2 + r, |r| <= ln2/2
-    r = (x - k * LN2_HI) - k * LN2_LO
+    kf = fma(x, LOG2E, SHIFTER)                      # SHIFTER + k, k = round(x / ln2)
+    k = kf - SHIFTER
+    r = fma(k, -LN2_HI, x)                           # x = k ln2 + r, |r| <= ln2/2 (exact: k LN2_HI is)
+    r = fma(k, -LN2_LO, r)
     q = _C13
-    q = q * r + _C12
-    q = q * r + _C11
-    q = q * r + _C10
-    q = q * r + _C9
-    q = q * r + _C8
-    q = q * r + _C7
-    q = q * r + _C6
-    q = q * r + _C5
-    q = q * r + _C4
-    q = q * r + _C3
-    q = q * r + _C2
-    q = q * r + _C1
-    q = q * r + _C0
-    return q * POW2[-k]
+    q = fma(q, r, _C12)
+    q = fma(q, r, _C11)
+    q = fma(q, r, _C10)
+    q = fma(q, r, _C9)
+    q = fma(q, r, _C8)
+    q = fma(q, r, _C7)
+    q = fma(q, r, _C6)
+    q = fma(q, r, _C5)
+    q = fma(q, r, _C4)
+    q = fma(q, r, _C3)
+    q = fma(q, r, _C2)
+    q = fma(q, r, _C1)
+    q = fma(q, r, _C0)
+    # the low bits of kf's pattern are those of k + 2**51: adding the bias 1023 and shifting them
+    # into the exponent field gives the bits of 2**k (the shift drops everything above)
+    return q * bits_float((float_bits(kf) + 1023) << 52)
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -110,9 +125,9 @@ def forward_lanes_block(wt, layout, act_codes, h, n):
     Returns:
         int ``k``: the outputs are in ``h[k, :n_out, :n]``.
 
-    Per neuron: the sum ``h_0 W_0o + h_1 W_1o + ...`` accumulated from 0.0 in input order, then
-    the bias added, then the activation: the order of :func:`neuroevo.kernels.forward.forward_single`,
-    whose sigmoid calls libm's ``exp`` where this one uses :func:`exp_nonpositive`.
+    Per neuron: the sum ``h_0 W_0o + h_1 W_1o + ...`` accumulated from 0.0 in input order, one
+    fused multiply-add per term, then the bias added, then the activation (:func:`sigmoid` with
+    :func:`exp_nonpositive`, libm's ``tanh``).
     Reference: :func:`tracks.reference.kernel_forward`.
     """
     src = 0
@@ -131,7 +146,7 @@ def forward_lanes_block(wt, layout, act_codes, h, n):
             row = w0 + i * n_out
             for o in range(n_out):
                 for b in range(n):
-                    y[o, b] += x[i, b] * wt[row + o, b]
+                    y[o, b] = fma(x[i, b], wt[row + o, b], y[o, b])
         for o in range(n_out):
             bias = b0 + o
             if code == 1:

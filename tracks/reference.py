@@ -15,10 +15,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from neuroevo.kernels.ops import fma_reference as fma
 from neuroevo.network import forward
 from neuroevo.network.spec import NetworkSpec, as_spec
 from tracks.generate import Track
-from tracks.kernels import EXP_COEFFS, EXP_MIN, LN2_HI, LN2_LO, LOG2E, POW2
+from tracks.kernels import EXP_COEFFS, EXP_MIN, LN2_HI, LN2_LO, LOG2E, SHIFTER
 
 ForwardFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -78,12 +79,14 @@ def rollout_reference(genomes, network, track: Track, sensors: Sequence[int],
 def exp_nonpositive(x: np.ndarray) -> np.ndarray:
     """The kernel's ``exp`` for float64 ``x <= 0``, operation for operation (see :mod:`tracks.kernels`)."""
     x = np.where(x > EXP_MIN, x, EXP_MIN)
-    k = np.floor(x * LOG2E + 0.5)
-    r = (x - k * LN2_HI) - k * LN2_LO
+    kf = fma(x, LOG2E, SHIFTER)
+    k = kf - SHIFTER
+    r = fma(k, -LN2_HI, x)
+    r = fma(k, -LN2_LO, r)
     q = np.full_like(r, EXP_COEFFS[13])
     for c in EXP_COEFFS[12::-1]:
-        q = q * r + c
-    return q * POW2[(-k).astype(np.int64)]
+        q = fma(q, r, c)
+    return q * ((kf.view(np.int64) + 1023) << 52).view(np.float64)
 
 
 def kernel_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -105,9 +108,10 @@ _KERNEL_ACTIVATIONS = {
 def kernel_forward(genomes, network, x) -> np.ndarray:
     """The kernel's forward pass in NumPy: float64 genomes ``(P, D)``, x ``(P, n_in)`` -> ``(P, n_out)``.
 
-    Each neuron sums ``h_i * W_io`` from 0.0 in input order, then adds its bias, then applies
-    the kernel's activation (libm ``tanh``; the polynomial ``exp`` in the sigmoid). Only the
-    order of operations differs from :func:`neuroevo.network.forward`.
+    Each neuron sums ``h_i * W_io`` from 0.0 in input order, one fused multiply-add per term
+    (:func:`neuroevo.kernels.ops.fma_reference`), then adds its bias, then applies the kernel's
+    activation (libm ``tanh``; the polynomial ``exp`` in the sigmoid). Only the order and the
+    rounding of the operations differ from :func:`neuroevo.network.forward`.
     """
     spec: NetworkSpec = as_spec(network)
     genomes = np.asarray(genomes, dtype=np.float64)
@@ -116,6 +120,6 @@ def kernel_forward(genomes, network, x) -> np.ndarray:
         W = genomes[:, layer.w].reshape(-1, layer.n_in, layer.n_out)
         acc = np.zeros((genomes.shape[0], layer.n_out))
         for i in range(layer.n_in):
-            acc = acc + h[:, i, None] * W[:, i, :]
+            acc = fma(h[:, i, None], W[:, i, :], acc)
         h = _KERNEL_ACTIVATIONS[layer.act](acc + genomes[:, layer.b])
     return h

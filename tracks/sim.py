@@ -29,6 +29,9 @@ BACKENDS = ("numpy", "numba")
 _MIN_LANES = 8
 #: Chunks of blocks per thread: enough to even out populations that crash at different steps.
 _CHUNKS_PER_THREAD = 8
+#: Genome-steps a call must be expected to run before a second thread pays for waking it
+#: (about 0.3 ms on one core; measured in benchmarks/bench_racing.py, "small populations").
+PARALLEL_MIN_WORK = 12_000
 
 _pools: dict[int, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
@@ -105,6 +108,10 @@ class TrackSimulator(Simulator):
         self._top = np.array(track.top)
         self._bottom = np.array(track.bottom)
         self._sensor_array = np.array(self.sensors, dtype=np.int64)
+        self._spec_arrays: tuple = (None, None, None)
+        # steps per genome of the last call: populations change little from one generation to the
+        # next, so it predicts the work of the next call (threads are chosen by it, scores are not)
+        self._steps_per_genome = float(self.max_score)
 
     def use_threads(self, threads: int) -> None:
         """Score with ``threads`` threads (scores do not depend on it)."""
@@ -155,21 +162,40 @@ class TrackSimulator(Simulator):
             return (paths if record else np.empty((0, 0))), scores
         from tracks.kernels import LANES, rollout
         P = genomes.shape[0]
-        if not genomes.flags.writeable:
-            genomes = genomes.copy()
-        layout, act_codes = np.array(spec.layout), np.array(spec.act_codes)
+        if genomes.flags.writeable:          # one array type for the kernel: a read-only view, no copy
+            genomes = genomes.view()
+            genomes.flags.writeable = False
+        if self._spec_arrays[0] != spec:
+            self._spec_arrays = (spec, np.array(spec.layout), np.array(spec.act_codes))
+        _, layout, act_codes = self._spec_arrays
         scores = np.empty(P, dtype=np.int64)
         paths = np.full((P, self.max_score), np.nan) if record else np.empty((0, 0))
         args = (genomes, layout, act_codes, self._top, self._bottom, self._sensor_array, self.max_score)
+        threads = self.threads_for(P)
         # Small populations are split across the threads too, in narrower blocks.
-        lanes = min(LANES, max(_MIN_LANES, math.ceil(P / self.threads)))
+        lanes = min(LANES, max(_MIN_LANES, math.ceil(P / threads)))
         blocks = math.ceil(P / lanes)
-        chunks = min(blocks, _CHUNKS_PER_THREAD * self.threads) if self.threads > 1 else 1
+        chunks = min(blocks, _CHUNKS_PER_THREAD * threads) if threads > 1 else 1
         if chunks <= 1:
             rollout(*args, 0, P, lanes, scores, paths)
-            return paths, scores
-        # Chunks of whole blocks, taken in turn by the calling thread and threads - 1 pool workers:
-        # nobody waits idle, and a chunk of early crashes frees its thread for the next one.
+        else:
+            self._run_chunks(args, P, lanes, blocks, min(threads, chunks), chunks, scores, paths)
+        self._steps_per_genome = float(scores.mean()) + 1.0
+        return paths, scores
+
+    def threads_for(self, num_genomes: int) -> int:
+        """Threads the next call on ``num_genomes`` genomes will use: all of :attr:`threads` when it is
+        expected to run at least :data:`PARALLEL_MIN_WORK` genome-steps (judged by the last call's
+        steps per genome), else one, so a small call never waits for a thread to wake."""
+        if self.threads == 1 or num_genomes * self._steps_per_genome < PARALLEL_MIN_WORK:
+            return 1
+        return self.threads
+
+    @staticmethod
+    def _run_chunks(args, P, lanes, blocks, threads, chunks, scores, paths) -> None:
+        """Chunks of whole blocks, taken in turn by the calling thread and threads - 1 pool workers:
+        nobody waits idle, and a chunk of early crashes frees its thread for the next one."""
+        from tracks.kernels import rollout
         edges = [min(P, round(blocks * c / chunks) * lanes) for c in range(chunks + 1)]
         todo = iter([(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a])
         lock = threading.Lock()
@@ -182,13 +208,12 @@ class TrackSimulator(Simulator):
                     return
                 rollout(*args, chunk[0], chunk[1], lanes, scores, paths)
 
-        helpers = [_pool(self.threads - 1).submit(work) for _ in range(min(self.threads, chunks) - 1)]
+        helpers = [_pool(threads - 1).submit(work) for _ in range(threads - 1)]
         try:
             work()
         finally:
             for f in helpers:
                 f.result()
-        return paths, scores
 
     def __repr__(self) -> str:
         return (f"TrackSimulator({self.track!r}, sensors={self.sensors}, backend={self.backend!r}, "
