@@ -3,9 +3,10 @@
 1. The batched forward pass: ``neuroevo.forward(..., backend="numba")`` against the NumPy einsum
    reference on the racing network ``[7, 8, 4, 1]``, for several populations and batch sizes;
    outputs are checked to agree (to 1e-12) before anything is timed.
-2. The racing rollout: the fused Numba kernel against the original step-by-step NumPy loop
-   (:mod:`tracks.bench`, named here as a string: neuroevo never imports tracks).
-3. A JAX peer of the forward pass when ``jax`` is installed (skipped with a note otherwise).
+2. The racing rollout (:mod:`tracks.bench`, named here as a string: neuroevo never imports
+   tracks): the fused Numba kernel against the kernel of commit 5bbc16a, a JAX peer (jit + vmap +
+   scan, when ``jax`` is installed), the step-by-step NumPy loop of the reference post, and the
+   machine's limit for the network's arithmetic, on 1 and 2 threads.
 
 Each figure is the best of a few repeats after a warm-up call (the JIT compiled first).
 """
@@ -20,7 +21,7 @@ from neuroevo.bench.common import SuiteResult, Table, best_time
 
 NAME = "throughput"
 DESCRIPTION = "the fused racing rollout and the batched forward pass against their references"
-RACING = "tracks.bench:measure"
+RACING = "tracks.bench"
 LAYERS = [7, 8, 4, 1]
 
 
@@ -44,14 +45,15 @@ def forward_figures(quick: bool) -> list[dict]:
     return rows
 
 
-def _racing(quick: bool) -> dict | None:
-    module, _, name = RACING.partition(":")
+def _racing(quick: bool):
+    """(figures, tables) of the racing benchmark, or None when tracks is not installed."""
     try:
-        measure = getattr(importlib.import_module(module), name)
+        bench = importlib.import_module(RACING)
     except ImportError:
         return None
-    return measure((50, 1000) if quick else (50, 1_000, 10_000, 100_000), quick=quick, extras=not quick,
-                   echo=lambda *a, **k: None)
+    figures = bench.measure((50, 1000) if quick else bench.POPULATIONS, quick=quick, extras=not quick,
+                            echo=lambda *a, **k: None)
+    return figures, bench.racing_tables(figures)
 
 
 def run(quick: bool, folder) -> SuiteResult:
@@ -66,18 +68,12 @@ def run(quick: bool, folder) -> SuiteResult:
     if racing is None:
         result.notes.append(f"racing rollout skipped: {RACING} is not importable (tracks is not installed)")
     else:
-        result.figures["racing"] = racing
-        t = Table("Racing rollout on the 400-step training track: fused Numba kernel against the NumPy loop "
-                  "(genome-steps per second)",
-                  ["population", "P", "NumPy loop", "Numba, all threads", "ratio", "Numba, 1 thread",
-                   "scores agree", "others' CPU share"])
-        t.rows = [[r["population"], r["P"], r["numpy_gsps"], r["numba_gsps"], round(r["ratio"], 1),
-                   r["numba_1thread_gsps"], r["scores_agree_with_numpy_loop"], r["other_processes_cpu_share"]]
-                  for r in racing["results"]]
-        result.tables.append(t)
-    try:
-        importlib.import_module("jax")
-        result.notes.append("jax is installed but this version has no JAX forward pass to compare yet")
-    except ImportError:
-        result.notes.append("JAX peer skipped: jax is not installed")
+        result.figures["racing"], tables = racing
+        for title, columns, rows in tables:
+            t = Table(title, columns)
+            t.rows = rows
+            result.tables.append(t)
+        if result.figures["racing"]["jax"] is None:
+            result.notes.append('JAX peer of the racing rollout skipped: jax is not installed '
+                                '(pip install "neuroevo[bench]")')
     return result
