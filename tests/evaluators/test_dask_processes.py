@@ -144,6 +144,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _wait_for_port(address: str, timeout: float = 60.0) -> None:
+    """Return once ``tcp://host:port`` accepts connections (a scheduler that has started), or raise."""
+    import socket
+    host, port = address.removeprefix("tcp://").rsplit(":", 1)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((host, int(port)), timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 def test_a_run_on_a_cluster_started_with_dask_scheduler_and_dask_worker(tmp_path, sim, unbroken):
     """The README's recipe for several machines, on one: `dask scheduler`, `dask worker`, --scheduler;
     then a scheduler killed during a run: one line, a checkpoint, and a local resume that finishes it."""
@@ -159,6 +174,7 @@ def test_a_run_on_a_cluster_started_with_dask_scheduler_and_dask_worker(tmp_path
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env, "cwd": tmp_path}
     scheduler = subprocess.Popen([dask_cli, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
                                   "--no-dashboard"], **quiet)
+    _wait_for_port(address)                        # as a user would: the scheduler is up before the run starts
     worker = subprocess.Popen([dask_cli, "worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"],
                               **quiet)
     try:
