@@ -108,10 +108,10 @@ class NetworkSpec:
         acts = self.activations[0] if len(set(self.activations)) == 1 else list(self.activations)
         return f"NetworkSpec({list(self.sizes)}, activation={acts!r})"
 
-    def forward(self, genomes, x, backend: str = "numpy") -> np.ndarray:
+    def forward(self, genomes, x, backend: str = "numpy", threads: int | None = None) -> np.ndarray:
         """Shorthand for :func:`neuroevo.network.forward`."""
         from neuroevo.network.forward import forward
-        return forward(genomes, self, x, backend=backend)
+        return forward(genomes, self, x, backend=backend, threads=threads)
 
 
 def as_spec(network) -> NetworkSpec:
