@@ -35,8 +35,13 @@ BACKENDS = ("numpy", "numba")
 
 #: Scratch a block of genomes may use per layer (bytes): blocks stay in the L2 cache.
 BLOCK_BYTES = 1 << 19
-#: Fewest multiply-adds worth handing to a second thread (below it one thread is faster).
-THREAD_MIN_MACS = 1 << 18
+#: Fewest work units worth sharing between threads: one unit per multiply-add plus
+#: ACTIVATION_COST per activated value, ~2**23 is a few milliseconds on one core. Below it one
+#: thread is as fast, and on a busy machine a helper thread that is preempted mid-block would
+#: stall the whole call.
+THREAD_MIN_WORK = 1 << 23
+#: An activated value costs about as much as this many multiply-adds (NumPy tanh, exp).
+ACTIVATION_COST = 25
 
 _pools: dict[int, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
@@ -128,8 +133,8 @@ def _split(P: int, B: int, spec: NetworkSpec, threads: int) -> tuple[list[tuple[
     """Blocks of genomes (largest first) small enough for the cache, and the threads worth using."""
     per_genome = B * max(spec.sizes[1:]) * 8
     size = max(1, min(P, BLOCK_BYTES // per_genome))
-    macs = P * B * sum(layer.n_in * layer.n_out for layer in spec.layers)
-    workers = threads if macs >= THREAD_MIN_MACS else 1
+    work = P * B * sum(layer.n_in * layer.n_out + ACTIVATION_COST * layer.n_out for layer in spec.layers)
+    workers = threads if work >= THREAD_MIN_WORK else 1
     if workers > 1:
         size = min(size, math.ceil(P / (4 * workers)))
     edges = list(range(0, P, size)) + [P]

@@ -106,7 +106,7 @@ def test_exact_activations_give_forward_single_bit_for_bit(act):
 def test_outputs_do_not_depend_on_blocks_or_threads(act, monkeypatch):
     spec, genomes, x = population([5, 24, 9, 2], 37, 11, act)
     whole = forward(genomes, spec, x, backend="numba", threads=1)
-    monkeypatch.setattr(forward_module, "THREAD_MIN_MACS", 0)       # use threads even for this small call
+    monkeypatch.setattr(forward_module, "THREAD_MIN_WORK", 0)       # use threads even for this small call
     for block_bytes in (1, 11 * 24 * 8 * 3, 1 << 30):                # one genome, three, all of them per block
         monkeypatch.setattr(forward_module, "BLOCK_BYTES", block_bytes)
         for threads in (1, 2, 3):
@@ -116,7 +116,7 @@ def test_outputs_do_not_depend_on_blocks_or_threads(act, monkeypatch):
 def test_the_split_really_changes_with_the_settings(monkeypatch):
     """The test above compares different splits: check that the settings do change the split."""
     spec = NetworkSpec([5, 24, 9, 2])
-    monkeypatch.setattr(forward_module, "THREAD_MIN_MACS", 0)
+    monkeypatch.setattr(forward_module, "THREAD_MIN_WORK", 0)
     monkeypatch.setattr(forward_module, "BLOCK_BYTES", 1)
     assert forward_module._split(37, 11, spec, 1) == ([(p, p + 1) for p in range(37)], 1)
     monkeypatch.setattr(forward_module, "BLOCK_BYTES", 1 << 30)
@@ -139,8 +139,8 @@ def test_subsets_of_genomes_and_cases_give_the_same_rows(act):
 
 def test_large_call_on_threads_equals_one_thread():
     """A call big enough to be split over the threads by the default settings."""
-    spec, genomes, x = population([7, 64, 64, 1], 16, 8, "sigmoid")
-    blocks, workers = forward_module._split(16, 8, spec, 2)
+    spec, genomes, x = population([7, 64, 64, 1], 80, 16, "sigmoid")
+    blocks, workers = forward_module._split(80, 16, spec, 2)
     assert workers == 2 and len(blocks) > 2
     np.testing.assert_array_equal(forward(genomes, spec, x, backend="numba", threads=2),
                                   forward(genomes, spec, x, backend="numba", threads=1))
