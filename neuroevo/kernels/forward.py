@@ -73,7 +73,7 @@ NARROW = 8
 
 @njit(cache=True, nogil=True)
 def _dense_wide(genomes, p0, w0, b0, h, z):
-    """:func:`dense_block` for wide layers: vectors over outputs, 4 cases x 4 inputs per pass."""
+    """:func:`dense_block` for wide layers: vectors over outputs, 4 cases x 4 inputs per pass over a row."""
     G, B, n_in = h.shape
     n_out = z.shape[2]
     i4 = n_in - n_in % 4
@@ -118,11 +118,29 @@ def _dense_wide(genomes, p0, w0, b0, h, z):
                     s += f2 * w_2
                     s += f3 * w_3
                     Z[c + 3, o] = s
-            for i in range(i4, n_in):
+            r = n_in - i4                # the last 1-3 inputs in one pass per case
+            if r == 3:
                 for k in range(4):
-                    a0 = H[c + k, i]
+                    a0, a1, a2 = H[c + k, i4], H[c + k, i4 + 1], H[c + k, i4 + 2]
                     for o in range(n_out):
-                        Z[c + k, o] += a0 * W[i, o]
+                        s = Z[c + k, o]
+                        s += a0 * W[i4, o]
+                        s += a1 * W[i4 + 1, o]
+                        s += a2 * W[i4 + 2, o]
+                        Z[c + k, o] = s
+            elif r == 2:
+                for k in range(4):
+                    a0, a1 = H[c + k, i4], H[c + k, i4 + 1]
+                    for o in range(n_out):
+                        s = Z[c + k, o]
+                        s += a0 * W[i4, o]
+                        s += a1 * W[i4 + 1, o]
+                        Z[c + k, o] = s
+            elif r == 1:
+                for k in range(4):
+                    a0 = H[c + k, i4]
+                    for o in range(n_out):
+                        Z[c + k, o] += a0 * W[i4, o]
         for c in range(c4, B):
             for i in range(n_in):
                 a0 = H[c, i]

@@ -26,7 +26,7 @@ def population(layers, P, B, act="tanh", seed=0, scale=1.0):
 
 @pytest.mark.parametrize("G, B, n_in, n_out", [
     (1, 1, 1, 1), (3, 5, 7, NARROW - 1), (2, 4, 4, NARROW), (2, 9, 13, 9), (1, 3, 6, 33), (4, 8, 17, 2),
-    (2, 7, 1, 16), (1, 4, 9, 1)])
+    (2, 7, 1, 16), (1, 4, 9, 1), (2, 5, 6, 12), (3, 8, 7, 64)])
 def test_dense_block_is_its_loop_reference_bit_for_bit(G, B, n_in, n_out):
     rng = np.random.default_rng(G * 1000 + B * 100 + n_in * 10 + n_out)
     w0, b0 = 3, 3 + n_in * n_out
