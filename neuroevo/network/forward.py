@@ -29,6 +29,7 @@ happens to add in the same order.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import threading
@@ -53,6 +54,12 @@ ACTIVATION_COST = 25
 
 _pools: dict[int, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
+
+
+@functools.cache
+def _cpu_count() -> int:
+    """``os.cpu_count()``, read once (it takes microseconds, a small call's whole budget)."""
+    return os.cpu_count() or 1
 
 
 def _pool(workers: int) -> ThreadPoolExecutor:
@@ -117,34 +124,37 @@ def forward_blocks(genomes: np.ndarray, spec: NetworkSpec, x: np.ndarray, blocks
 
     float64 genomes ``(P, D)`` C-contiguous, x ``(P, B, n_in)`` (any strides) -> writes
     ``out[p_start:p_stop]`` of the float64 C-contiguous ``(P, B, n_out)`` output, layer by layer:
-    :func:`neuroevo.kernels.forward.dense_block`, then :func:`activate_inplace`. ``blocks`` is an
-    iterator shared by the threads; each thread allocates its scratch once.
+    :func:`neuroevo.kernels.forward.dense_block`, then :func:`activate_inplace`. ``blocks`` may be
+    an iterator shared by several threads; each thread allocates its scratch once.
     """
     from neuroevo.kernels.forward import dense_block
 
     B = x.shape[1]
-    last = len(spec.layers) - 1
+    last = len(spec.kernel_layers) - 1
     scratch = None
     for p0, p1 in blocks:
+        G = p1 - p0
         if scratch is None:     # two ping-pong layers and the sigmoid's exp, for the largest block
-            scratch = np.empty((3, (p1 - p0) * B * max(spec.sizes[1:])))
+            scratch = np.empty((3, G * B * spec.max_output_width))
         h = x[p0:p1]
-        for k, layer in enumerate(spec.layers):
-            size = (p1 - p0) * B * layer.n_out
-            z = out[p0:p1] if k == last else scratch[k % 2, :size].reshape(p1 - p0, B, layer.n_out)
-            dense_block(genomes, p0, layer.w.start, layer.b.start, h, z)
-            activate_inplace(z, layer.act, scratch[2])
+        for k, (w0, b0, n_out, act) in enumerate(spec.kernel_layers):
+            z = out[p0:p1] if k == last else scratch[k % 2, :G * B * n_out].reshape(G, B, n_out)
+            dense_block(genomes, p0, w0, b0, h, z)
+            if act != "identity":
+                activate_inplace(z, act, scratch[2])
             h = z
 
 
 def _split(P: int, B: int, spec: NetworkSpec, threads: int) -> tuple[list[tuple[int, int]], int]:
     """Blocks of genomes (largest first) small enough for the cache, and the threads worth using."""
-    per_genome = B * max(spec.sizes[1:]) * 8
+    per_genome = B * spec.max_output_width * 8
     size = max(1, min(P, BLOCK_BYTES // per_genome))
-    work = P * B * sum(layer.n_in * layer.n_out + ACTIVATION_COST * layer.n_out for layer in spec.layers)
+    work = P * B * (spec.macs_per_case + ACTIVATION_COST * spec.activations_per_case)
     workers = threads if work >= THREAD_MIN_WORK else 1
     if workers > 1:
         size = min(size, math.ceil(P / (4 * workers)))
+    if size == P:
+        return [(0, P)], 1
     edges = list(range(0, P, size)) + [P]
     blocks = list(zip(edges[:-1], edges[1:]))
     return blocks, min(workers, len(blocks))
@@ -161,7 +171,7 @@ def forward_numba(genomes: np.ndarray, spec: NetworkSpec, x: np.ndarray, threads
     out = np.empty((P, B, spec.num_outputs))
     blocks, workers = _split(P, B, spec, threads)
     if workers <= 1:
-        forward_blocks(genomes, spec, x, iter(blocks), out)
+        forward_blocks(genomes, spec, x, blocks, out)
         return out
     todo = iter(blocks)
     lock = threading.Lock()
@@ -202,14 +212,14 @@ def forward(genomes, network, x, backend: str = "numpy", threads: int | None = N
     """
     spec = as_spec(network)
     check_choice("backend", backend, BACKENDS, owner="forward")
-    threads = (os.cpu_count() or 1) if threads is None else check_int("threads", threads, minimum=1,
-                                                                       owner="forward")
+    if threads is not None:
+        threads = check_int("threads", threads, minimum=1, owner="forward")
     genomes = check_genomes(genomes, spec.num_params)
     x = check_inputs(x, spec, genomes.shape[0])
     single = x.ndim == 2
     h = x[:, None, :] if single else x
     if backend == "numba":
-        out = forward_numba(genomes, spec, h, threads)
+        out = forward_numba(genomes, spec, h, _cpu_count() if threads is None else threads)
     else:
         for layer in spec.layers:   # slices of the flat genome are views, not copies
             W = genomes[:, layer.w].reshape(-1, layer.n_in, layer.n_out)
