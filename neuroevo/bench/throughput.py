@@ -36,6 +36,7 @@ FORWARD_SHAPES = [
     ("racing network", (7, 8, 4, 1), "sigmoid", 1000, 64),
     ("racing network, P=50", (7, 8, 4, 1), "sigmoid", 50, 64),
     ("xor task", (2, 3, 1), "sigmoid", 50, 4),
+    ("sin task, CMA-ES population", (1, 8, 1), ("tanh", "identity"), 13, 32),
     ("sin task", (1, 8, 1), ("tanh", "identity"), 50, 32),
     ("sin task, 64 points", (1, 8, 1), ("tanh", "identity"), 50, 64),
     ("Gym policy, 10 episodes", (4, 16, 2), "tanh", 1000, 10),
