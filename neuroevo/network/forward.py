@@ -147,7 +147,7 @@ def forward_blocks(genomes: np.ndarray, spec: NetworkSpec, x: np.ndarray, blocks
 
 def _split(P: int, B: int, spec: NetworkSpec, threads: int) -> tuple[list[tuple[int, int]], int]:
     """Blocks of genomes (largest first) small enough for the cache, and the threads worth using."""
-    per_genome = B * spec.max_output_width * 8
+    per_genome = max(1, B * spec.max_output_width * 8)     # B = 0 (no cases) is one empty block
     size = max(1, min(P, BLOCK_BYTES // per_genome))
     work = P * B * (spec.macs_per_case + ACTIVATION_COST * spec.activations_per_case)
     workers = threads if work >= THREAD_MIN_WORK else 1

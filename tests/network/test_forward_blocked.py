@@ -168,6 +168,13 @@ def test_read_only_strided_broadcast_and_other_dtypes_give_the_same_bits():
     assert not g_ro.flags.writeable and not x_ro.flags.writeable
 
 
+@pytest.mark.parametrize("act", ACTS)
+def test_no_cases_give_an_empty_result_like_einsum(act):
+    spec, genomes, x = population([2, 3, 1], 4, 0, act)
+    out = forward(genomes, spec, x, backend="numba")
+    assert out.shape == forward(genomes, spec, x).shape == (4, 0, 1)
+
+
 @pytest.mark.parametrize("threads, exc, msg", [
     (0, ValueError, "forward: threads must be >= 1; got 0"),
     (1.5, TypeError, "forward: threads must be an integer"),
