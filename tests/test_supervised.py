@@ -34,3 +34,21 @@ def test_function_fit_and_errors():
     with pytest.raises(ValueError, match=re.escape("inputs must be (B, n_in) and targets (B, n_out) with the "
                                                    "same B >= 1; got (3, 2) and (4, 1)")):
         SupervisedSimulator(np.zeros((3, 2)), np.zeros(4))
+
+
+def test_use_threads_leaves_fitness_bit_for_bit_and_checks_its_argument(monkeypatch):
+    import importlib
+
+    forward_module = importlib.import_module("neuroevo.network.forward")
+    monkeypatch.setattr(forward_module, "THREAD_MIN_WORK", 0)        # share even this small call
+    rng = np.random.default_rng(4)
+    spec = NetworkSpec([1, 8, 1], activation=["tanh", "identity"])
+    genomes = rng.normal(size=(40, spec.num_params))
+    sim = FunctionFit(np.sin, num_points=64)
+    one = sim.evaluate(genomes, spec)
+    sim.use_threads(2)
+    assert sim.threads == 2
+    np.testing.assert_array_equal(sim.evaluate(genomes, spec), one)
+    np.testing.assert_array_equal(sim.evaluate(genomes[5:9], spec), one[5:9])
+    with pytest.raises(ValueError, match=re.escape("FunctionFit: threads must be >= 1; got 0")):
+        sim.use_threads(0)

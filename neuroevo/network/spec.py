@@ -44,6 +44,11 @@ class NetworkSpec:
             what the kernels read.
         act_codes: int64 ``(L,)`` activation codes.
         max_width: widest layer (input included), the scratch size a kernel needs.
+        kernel_layers: per layer ``(w_start, b_start, n_out, activation)``, what
+            :func:`neuroevo.network.forward.forward_blocks` reads.
+        max_output_width: widest layer output (the input excluded).
+        macs_per_case: multiply-adds of one forward pass, ``sum(n_in * n_out)``.
+        activations_per_case: activated values of one forward pass, ``sum(n_out)``.
     """
 
     def __init__(self, layers: Sequence[int], activation: str | Sequence[str] = "sigmoid"):
@@ -80,6 +85,14 @@ class NetworkSpec:
         self.act_codes = np.array([ACTIVATION_CODES[a] for a in acts], dtype=np.int64)
         self.act_codes.setflags(write=False)
         self.max_width: int = max(sizes)
+        # what the blocked forward pass reads on every call, computed once:
+        # per layer (w_start, b_start, n_out, activation), the widest layer output, and the
+        # multiply-adds and activated values of one case
+        self.kernel_layers: tuple[tuple[int, int, int, str], ...] = tuple(
+            (layer.w.start, layer.b.start, layer.n_out, layer.act) for layer in built)
+        self.max_output_width: int = max(sizes[1:])
+        self.macs_per_case: int = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+        self.activations_per_case: int = sum(sizes[1:])
 
     @property
     def num_inputs(self) -> int:
@@ -108,10 +121,10 @@ class NetworkSpec:
         acts = self.activations[0] if len(set(self.activations)) == 1 else list(self.activations)
         return f"NetworkSpec({list(self.sizes)}, activation={acts!r})"
 
-    def forward(self, genomes, x, backend: str = "numpy") -> np.ndarray:
+    def forward(self, genomes, x, backend: str = "numpy", threads: int | None = None) -> np.ndarray:
         """Shorthand for :func:`neuroevo.network.forward`."""
         from neuroevo.network.forward import forward
-        return forward(genomes, self, x, backend=backend)
+        return forward(genomes, self, x, backend=backend, threads=threads)
 
 
 def as_spec(network) -> NetworkSpec:

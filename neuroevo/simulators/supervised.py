@@ -18,7 +18,8 @@ class SupervisedSimulator(Simulator):
     Args:
         inputs: float64 ``(B, n_in)`` cases, shared by every genome.
         targets: float64 ``(B, n_out)`` (or ``(B,)`` for one output).
-        backend: forward backend, ``"numpy"`` or ``"numba"``.
+        backend: forward backend, ``"numpy"`` or ``"numba"`` (blocked matrix products; it agrees
+            with ``"numpy"`` within :func:`neuroevo.network.forward.forward_error_bound`).
     """
 
     def __init__(self, inputs, targets, backend: str = "numba"):
@@ -34,13 +35,18 @@ class SupervisedSimulator(Simulator):
         self.inputs, self.targets = x, y
         self.num_inputs, self.num_outputs = x.shape[1], y.shape[1]
         self.backend = check_choice("backend", backend, ("numpy", "numba"), owner=type(self).__name__)
+        self.threads: int | None = None      # threads of the numba forward pass; None: os.cpu_count()
+
+    def use_threads(self, threads: int) -> None:
+        """Run the numba forward pass on at most ``threads`` threads (outputs do not depend on it)."""
+        self.threads = check_int("threads", threads, minimum=1, owner=type(self).__name__)
 
     def predict(self, genomes, network) -> np.ndarray:
         """Network outputs on every case: float64 ``(P, B, n_out)``."""
         spec = self.check_network(network)
         P = np.shape(genomes)[0]
         x = np.broadcast_to(self.inputs, (P,) + self.inputs.shape)
-        return forward(genomes, spec, x, backend=self.backend)
+        return forward(genomes, spec, x, backend=self.backend, threads=self.threads)
 
     def _evaluate(self, genomes: np.ndarray, spec: NetworkSpec, rng) -> np.ndarray:
         pred = self.predict(genomes, spec)
