@@ -8,6 +8,7 @@ followed by the ``b`` biases. ``[7, 8, 4, 1]`` therefore has
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -128,7 +129,18 @@ class NetworkSpec:
 
 
 def as_spec(network) -> NetworkSpec:
-    """Accept a NetworkSpec or a layer list and return a NetworkSpec."""
+    """Accept a NetworkSpec or a layer list and return a NetworkSpec.
+
+    A list of ints is built into a spec once and reused (simulators are called with the same
+    list every generation; building the layout costs tens of microseconds).
+    """
     if isinstance(network, NetworkSpec):
         return network
+    if isinstance(network, (list, tuple)) and all(type(n) is int for n in network):
+        return _spec_of(tuple(network))
     return NetworkSpec(network)
+
+
+@functools.lru_cache(maxsize=64)
+def _spec_of(sizes: tuple[int, ...]) -> NetworkSpec:
+    return NetworkSpec(list(sizes))
