@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import inspect
+import linecache
 import os
 import re
 import sys
@@ -25,15 +25,34 @@ from neuroevo.strategies import STRATEGIES
 _COMMENT = re.compile(r"^\s+(\w+)\s*:[^#]*#\s*(.+)$")
 
 
+def _class_lines(klass) -> list[str]:
+    """The source lines of ``klass``'s body, read from its module's file without parsing it (faster
+    than ``inspect.getsource``, which parses the whole module for every class); empty when the
+    source cannot be found (built-in or dynamically made classes)."""
+    module = sys.modules.get(klass.__module__)
+    path = getattr(module, "__file__", None)
+    if not path or "." in klass.__qualname__:
+        return []
+    lines = linecache.getlines(path)
+    head = re.compile(rf"^(\s*)class\s+{re.escape(klass.__name__)}\b")
+    for i, line in enumerate(lines):
+        m = head.match(line)
+        if m is None:
+            continue
+        indent, body = len(m.group(1)), []
+        for line in lines[i + 1:]:
+            if line.strip() and len(line) - len(line.lstrip()) <= indent:
+                break                     # the first statement after the class body
+            body.append(line)
+        return body
+    return []
+
+
 def field_help(cls) -> dict[str, str]:
     """Field name -> the comment written after it in the class body."""
     out = {}
     for klass in reversed(cls.__mro__):
-        try:
-            source = inspect.getsource(klass)
-        except (OSError, TypeError):
-            continue
-        for line in source.splitlines():
+        for line in _class_lines(klass):
             m = _COMMENT.match(line)
             if m:
                 out[m.group(1)] = m.group(2).strip()

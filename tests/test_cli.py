@@ -65,6 +65,29 @@ def test_every_strategy_field_has_help(name):
     assert {f.name for f in dataclasses.fields(STRATEGIES[name].Config)} <= set(helps)
 
 
+def test_field_help_reads_what_the_parsed_class_source_says():
+    import inspect
+
+    from neuroevo.cli import _COMMENT
+    from neuroevo.tasks import resolve_task, task_names
+
+    def parsed(cls):                       # the slow, obvious way: inspect parses each class's source
+        out = {}
+        for klass in reversed(cls.__mro__):
+            try:
+                lines = inspect.getsource(klass).splitlines()
+            except (OSError, TypeError):
+                continue
+            out |= {m.group(1): m.group(2).strip() for m in map(_COMMENT.match, lines) if m}
+        return out
+
+    tasks = [resolve_task(n)[0] for n in task_names()]
+    classes = [RunConfig, *(s.Config for s in STRATEGIES.values()), *tasks,
+               *(t.evaluate_options for t in tasks if t.evaluate_options is not None)]
+    for cls in classes:
+        assert field_help(cls) == parsed(cls) != {}, cls.__name__
+
+
 @pytest.mark.parametrize("argv, msg", [
     (["race", "--strategy", "nope"], "unknown strategy 'nope'; choose one of"),
     (["race", "--population-size", "1"], "population_size must be >= 2; got 1"),
