@@ -117,3 +117,24 @@ def test_strategies_lists_the_registry(capsys):
     out = capsys.readouterr().out
     for name in STRATEGIES:
         assert name in out
+
+
+def test_start_up_and_a_race_import_only_what_they_use(tmp_path):
+    """``import neuroevo`` and the CLI import no optional engine; a race draws its plots without pyplot
+    and builds its tracks without scipy.ndimage (each a few tenths of a second of start-up)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, neuroevo, neuroevo.cli\n"
+            "heavy = ['scipy', 'matplotlib', 'numba', 'tqdm', 'gymnasium', 'dask', 'distributed',"
+            " 'neuroevo.simulators.gym']\n"
+            "print([m for m in heavy if m in sys.modules])\n"
+            "neuroevo.cli.main(['race', '--generations', '2', '--top', '2', '--robust-samples', '0',"
+            f" '--out', {str(tmp_path)!r}])\n"
+            "print([m for m in ['matplotlib.pyplot', 'scipy.ndimage', 'tqdm', 'dask', 'distributed',"
+            " 'neuroevo.simulators.gym'] if m in sys.modules], 'matplotlib.figure' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert lines[0] == "[]"
+    assert lines[-1] == "[] True"
