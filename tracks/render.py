@@ -57,7 +57,8 @@ def plot_paths(genomes, network, track: Track, path=None, *, top_n: int = 20, ti
                              f"and {np.shape(scores)}")
     best = np.argsort(-scores, kind="stable")[:top_n]
 
-    if ax is None:
+    own = ax is None
+    if own:
         fig = Figure(figsize=(16, 4))
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
@@ -90,5 +91,17 @@ def plot_paths(genomes, network, track: Track, path=None, *, top_n: int = 20, ti
     if path is not None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=100, bbox_inches="tight")
+        fig.savefig(path, dpi=100, bbox_inches=tight_box(fig) if own else "tight")
     return fig
+
+
+def tight_box(fig):
+    """The box ``savefig(bbox_inches="tight")`` crops a figure without a layout engine to, in inches.
+
+    The same box (the tests compare the pictures pixel for pixel), computed without the extra
+    draw savefig makes first: ``get_tightbbox`` lays out the ticks and labels itself. For a
+    figure on its own Agg canvas at the dpi it is saved with.
+    """
+    import matplotlib
+
+    return fig.get_tightbbox(fig.canvas.get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])
