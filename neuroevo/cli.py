@@ -439,11 +439,55 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(text.split())
 
 
+def _exit_without_teardown(code_of) -> None:
+    """Once the interpreter has run every other exit handler, end the process with the command's exit
+    code instead of tearing the interpreter down.
+
+    A finished run leaves the interpreter hundreds of thousands of objects to free one by one (the
+    Numba and LLVM objects of the kernels, matplotlib's, every module): 0.2-0.4 s of a 2 s
+    ``neuroevo race``. Nothing is lost by skipping that: every file of the run is written and closed
+    when the command returns, other threads have been joined, the handlers registered with
+    ``atexit`` after this one have run (they run last-registered first; the script registers none
+    before it but logging's, which is shut down here) and stdout and stderr are flushed here. When
+    the command did not return an exit code (an uncaught exception), the interpreter exits as usual.
+    """
+    import atexit
+
+    def finish() -> None:
+        code = code_of()
+        if code is None:
+            return
+        if "logging" in sys.modules:
+            sys.modules["logging"].shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):    # closed, or the reader went away
+                pass
+        os._exit(code)
+
+    atexit.register(finish)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The ``neuroevo`` command: parse ``argv`` (None: ``sys.argv[1:]``), run it, return its exit code.
+
+    Called with None, as the ``neuroevo`` script does, the process then ends without tearing the
+    interpreter down (see :func:`_exit_without_teardown`).
+    """
+    if argv is None:
+        result: list[int] = []
+        _exit_without_teardown(lambda: result[0] if result else None)
+        code = _main(list(sys.argv[1:]))
+        result.append(code if isinstance(code, int) else 1)
+        return code
+    return _main(list(argv))
+
+
+def _main(argv: list[str]) -> int:
     from neuroevo.engine import RunAborted, RunError, RunInterrupted
     from neuroevo.io.checkpoint import CheckpointError
 
-    argv = list(sys.argv[1:] if argv is None else argv)
     try:
         parser = build_parser(argv)
         args = parser.parse_args(argv)

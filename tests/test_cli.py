@@ -138,3 +138,21 @@ def test_start_up_and_a_race_import_only_what_they_use(tmp_path):
     lines = out.stdout.strip().splitlines()
     assert lines[0] == "[]"
     assert lines[-1] == "[] True"
+
+
+@pytest.mark.parametrize("argv, code", [(["tasks"], 0), (["race", "--population-size", "1"], 2)])
+def test_the_script_keeps_output_and_exit_code_and_skips_the_interpreter_teardown(argv, code):
+    import subprocess
+    import sys
+
+    script = ("import sys\n"
+              "class Freed:\n"
+              "    def __del__(self): print('torn down', flush=True)\n"
+              "kept = Freed()\n"
+              f"sys.argv = ['neuroevo', *{argv!r}]\n"
+              "from neuroevo.cli import main\n"
+              "sys.exit(main())\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == code, out.stderr
+    assert "torn down" not in out.stdout
+    assert ("race" in out.stdout) if code == 0 else ("population_size must be >= 2; got 1" in out.stderr)
