@@ -74,8 +74,9 @@ def cli_run(args):
     return orig_run(args)
 neuroevo.cli._run = cli_run
 import contextlib, io
+sys.argv = ["neuroevo", *sys.argv[1:]]            # main() as the neuroevo script calls it
 with contextlib.redirect_stdout(io.StringIO()):
-    code = neuroevo.cli.main(sys.argv[1:])
+    code = neuroevo.cli.main()
 t_end = time.perf_counter()
 print(json.dumps({
     "import": t_import - t0,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import linecache
 import os
 import re
@@ -472,10 +473,15 @@ def _exit_without_teardown(code_of) -> None:
 def main(argv: list[str] | None = None) -> int:
     """The ``neuroevo`` command: parse ``argv`` (None: ``sys.argv[1:]``), run it, return its exit code.
 
-    Called with None, as the ``neuroevo`` script does, the process then ends without tearing the
-    interpreter down (see :func:`_exit_without_teardown`).
+    Called with None, as the ``neuroevo`` script does, the process collects cyclic garbage less often
+    and ends without tearing the interpreter down (see :func:`_exit_without_teardown`).
     """
     if argv is None:
+        # A command allocates about a million objects that live to its end (the modules of NumPy, Numba
+        # and matplotlib, the kernels', the figures'): with the default threshold of 700 the cyclic
+        # collector walks them 400 times, 0.15 s of a 1.5 s race. Collect young objects every 50,000
+        # allocations instead; cyclic garbage still goes, a little later.
+        gc.set_threshold(50_000, 20, 20)
         result: list[int] = []
         _exit_without_teardown(lambda: result[0] if result else None)
         code = _main(list(sys.argv[1:]))
