@@ -1,4 +1,9 @@
-"""Figures of runs. matplotlib is imported inside the functions (Agg backend, no display needed)."""
+"""Figures of runs.
+
+matplotlib is imported inside the functions, and figures are drawn on their own Agg canvas
+without pyplot: nothing opens a window, changes the global backend or stays in pyplot's
+figure list, and a run that draws no figure never imports matplotlib.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,22 @@ from pathlib import Path
 import numpy as np
 
 
-def _pyplot():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
+def new_figure(figsize: tuple[float, float], *, layout: str | None = "constrained"):
+    """A matplotlib Figure of ``figsize`` inches on its own Agg canvas (no pyplot, no window).
+
+    Args:
+        figsize: ``(width, height)`` in inches.
+        layout: the figure's layout engine (``"constrained"``, ``"tight"`` or None).
+
+    Returns:
+        ``(figure, axes)``: the Figure and its one Axes.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout=layout)
+    FigureCanvasAgg(fig)
+    return fig, fig.add_subplot()
 
 
 def plot_history(history, path: str | Path | None = None, *, title: str | None = None,
@@ -40,9 +56,8 @@ def plot_history(history, path: str | Path | None = None, *, title: str | None =
     def col(key):
         return np.array([np.nan if r.get(key) is None else float(r[key]) for r in rows])
 
-    plt = _pyplot()
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6, 3.6), constrained_layout=True)
+        fig, ax = new_figure((6, 3.6))
     else:
         fig = ax.figure
     gen = col("generation")
@@ -62,14 +77,7 @@ def plot_history(history, path: str | Path | None = None, *, title: str | None =
     return fig
 
 
-def close_figures() -> None:
-    """Close every pyplot figure (a run draws several and keeps none)."""
-    import sys
-    if "matplotlib.pyplot" in sys.modules:
-        sys.modules["matplotlib.pyplot"].close("all")
-
-
-def plot_surface(genome, network, path=None, *, title: str | None = None, resolution: int = 101):
+def plot_surface(genome, network, path=None, *, title: str | None = None, resolution: int = 101, ax=None):
     """A 2-input network's first output over the unit square, with the four corners marked.
 
     Args:
@@ -78,6 +86,7 @@ def plot_surface(genome, network, path=None, *, title: str | None = None, resolu
         path: write the figure there when given.
         title: figure title.
         resolution: grid points per axis.
+        ax: draw into this Axes instead of a new figure.
 
     Returns:
         The matplotlib Figure.
@@ -91,8 +100,7 @@ def plot_surface(genome, network, path=None, *, title: str | None = None, resolu
     xx, yy = np.meshgrid(g, g)
     x = np.stack([xx.ravel(), yy.ravel()], axis=1)[None]
     z = spec.forward(np.asarray(genome, dtype=np.float64)[None], x)[0, :, 0].reshape(xx.shape)
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(4.4, 3.8), constrained_layout=True)
+    fig, ax = new_figure((4.4, 3.8)) if ax is None else (ax.figure, ax)
     mesh = ax.pcolormesh(xx, yy, z, shading="auto", cmap="RdBu_r", vmin=0, vmax=1)
     ax.contour(xx, yy, z, levels=[0.5], colors="k", linewidths=1)
     for (a, b), want in zip([(0, 0), (0, 1), (1, 0), (1, 1)], [0, 1, 1, 0]):
@@ -106,8 +114,10 @@ def plot_surface(genome, network, path=None, *, title: str | None = None, resolu
     return fig
 
 
-def plot_fit(genome, network, fn, train_x, held_out_x, path=None, *, title: str | None = None):
+def plot_fit(genome, network, fn, train_x, held_out_x, path=None, *, title: str | None = None, ax=None):
     """A 1-input network's output against the function it fits, with the training and held-out points.
+
+    ``ax``: draw into this Axes instead of a new figure.
 
     Returns:
         The matplotlib Figure.
@@ -118,8 +128,7 @@ def plot_fit(genome, network, fn, train_x, held_out_x, path=None, *, title: str 
     lo, hi = float(np.min(train_x)), float(np.max(train_x))
     x = np.linspace(lo, hi, 400)
     y = spec.forward(np.asarray(genome, dtype=np.float64)[None], x[None, :, None])[0, :, 0]
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 3.6), constrained_layout=True)
+    fig, ax = new_figure((6, 3.6)) if ax is None else (ax.figure, ax)
     ax.plot(x, fn(x), color="0.5", lw=3, alpha=0.5, label="target")
     ax.plot(x, y, color="#08306b", lw=1.5, label="best genome")
     ax.scatter(train_x, fn(train_x), s=14, color="#3182bd", zorder=3, label="training points")
@@ -134,7 +143,8 @@ def plot_fit(genome, network, fn, train_x, held_out_x, path=None, *, title: str 
     return fig
 
 
-def plot_returns(returns, path: str | Path | None = None, *, solved: float | None = None, title: str | None = None):
+def plot_returns(returns, path: str | Path | None = None, *, solved: float | None = None, title: str | None = None,
+                 ax=None):
     """Histogram of episode returns, with the mean and the env's solved threshold.
 
     Args:
@@ -142,12 +152,15 @@ def plot_returns(returns, path: str | Path | None = None, *, solved: float | Non
         path: write the figure there when given.
         solved: draw the threshold the env counts as solved.
         title: figure title.
+        ax: draw into this Axes instead of a new figure.
+
+    Returns:
+        The matplotlib Figure.
     """
     returns = np.asarray(returns, dtype=np.float64)
     if returns.ndim != 1 or returns.size == 0:
         raise ValueError(f"returns must be a non-empty 1-D array, one per episode; got shape {returns.shape}")
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 3.6), constrained_layout=True)
+    fig, ax = new_figure((6, 3.6)) if ax is None else (ax.figure, ax)
     ax.hist(returns, bins=min(30, max(5, returns.size // 3)), color="#9ecae1", edgecolor="#3182bd")
     ax.axvline(returns.mean(), color="#08306b", lw=2, label=f"mean {returns.mean():.1f}")
     if solved is not None:

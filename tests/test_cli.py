@@ -65,6 +65,29 @@ def test_every_strategy_field_has_help(name):
     assert {f.name for f in dataclasses.fields(STRATEGIES[name].Config)} <= set(helps)
 
 
+def test_field_help_reads_what_the_parsed_class_source_says():
+    import inspect
+
+    from neuroevo.cli import _COMMENT
+    from neuroevo.tasks import resolve_task, task_names
+
+    def parsed(cls):                       # the slow, obvious way: inspect parses each class's source
+        out = {}
+        for klass in reversed(cls.__mro__):
+            try:
+                lines = inspect.getsource(klass).splitlines()
+            except (OSError, TypeError):
+                continue
+            out |= {m.group(1): m.group(2).strip() for m in map(_COMMENT.match, lines) if m}
+        return out
+
+    tasks = [resolve_task(n)[0] for n in task_names()]
+    classes = [RunConfig, *(s.Config for s in STRATEGIES.values()), *tasks,
+               *(t.evaluate_options for t in tasks if t.evaluate_options is not None)]
+    for cls in classes:
+        assert field_help(cls) == parsed(cls) != {}, cls.__name__
+
+
 @pytest.mark.parametrize("argv, msg", [
     (["race", "--strategy", "nope"], "unknown strategy 'nope'; choose one of"),
     (["race", "--population-size", "1"], "population_size must be >= 2; got 1"),
@@ -94,3 +117,42 @@ def test_strategies_lists_the_registry(capsys):
     out = capsys.readouterr().out
     for name in STRATEGIES:
         assert name in out
+
+
+def test_start_up_and_a_race_import_only_what_they_use(tmp_path):
+    """``import neuroevo`` and the CLI import no optional engine; a race draws its plots without pyplot
+    and builds its tracks without scipy.ndimage (each a few tenths of a second of start-up)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, neuroevo, neuroevo.cli\n"
+            "heavy = ['scipy', 'matplotlib', 'numba', 'tqdm', 'gymnasium', 'dask', 'distributed',"
+            " 'neuroevo.simulators.gym']\n"
+            "print([m for m in heavy if m in sys.modules])\n"
+            "neuroevo.cli.main(['race', '--generations', '2', '--top', '2', '--robust-samples', '0',"
+            f" '--out', {str(tmp_path)!r}])\n"
+            "print([m for m in ['matplotlib.pyplot', 'scipy.ndimage', 'tqdm', 'dask', 'distributed',"
+            " 'neuroevo.simulators.gym'] if m in sys.modules], 'matplotlib.figure' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert lines[0] == "[]"
+    assert lines[-1] == "[] True"
+
+
+@pytest.mark.parametrize("argv, code", [(["tasks"], 0), (["race", "--population-size", "1"], 2)])
+def test_the_script_keeps_output_and_exit_code_and_skips_the_interpreter_teardown(argv, code):
+    import subprocess
+    import sys
+
+    script = ("import sys\n"
+              "class Freed:\n"
+              "    def __del__(self): print('torn down', flush=True)\n"
+              "kept = Freed()\n"
+              f"sys.argv = ['neuroevo', *{argv!r}]\n"
+              "from neuroevo.cli import main\n"
+              "sys.exit(main())\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == code, out.stderr
+    assert "torn down" not in out.stdout
+    assert ("race" in out.stdout) if code == 0 else ("population_size must be >= 2; got 1" in out.stderr)

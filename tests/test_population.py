@@ -113,3 +113,28 @@ def test_simulator_returning_wrong_shape_is_caught():
 
     with pytest.raises(RuntimeError, match=re.escape("Broken._evaluate returned shape (3,); expected (10,)")):
         Population([2, 1], population_size=10).evolve(Broken(), 1)
+
+
+@pytest.mark.parametrize("strategy", ["rank_ga", "cmaes", "pgpe"])
+def test_the_fitness_summary_is_computed_once_per_generation(monkeypatch, strategy):
+    calls = []
+    percentile = np.percentile
+    monkeypatch.setattr(np, "percentile", lambda *a, **k: calls.append(1) or percentile(*a, **k))
+    pop = Population([2, 2, 1], strategy, seed=0, population_size=20)
+    pop.evolve(Bowl(), 4, progress=False)
+    assert len(calls) == 4                   # the strategy's tell and the history row share one summary
+    row, f = pop.history.rows[-1], pop.fitness[np.isfinite(pop.fitness)]
+    assert row["nonfinite"] == pop.fitness.size - f.size
+    assert (row["fitness_max"], row["fitness_mean"], row["fitness_std"]) == (f.max(), f.mean(), f.std())
+    assert row["fitness_p25"] == percentile(f, 25) and row["fitness_p90"] == percentile(f, 90)
+
+
+def test_the_fitness_summary_of_other_values_is_computed_anew():
+    from neuroevo.strategies.shaping import fitness_stats
+
+    a = fitness_stats(np.array([1.0, 2.0, np.nan]))
+    a["fitness_max"] = 99.0                  # the caller's copy: the next summary is not touched
+    assert fitness_stats(np.array([1.0, 2.0, -np.inf]))["fitness_max"] == 2.0
+    assert fitness_stats(np.array([1.0, 3.0, np.nan]))["fitness_max"] == 3.0
+    assert fitness_stats(np.array([1.0, 3.0]))["nonfinite"] == 0
+    assert fitness_stats(np.array([1, 3], dtype=np.float32))["fitness_mean"] == 2.0

@@ -111,13 +111,21 @@ def report_lines(parts: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
-def plot_generalization(parts: dict[str, dict[str, Any]], path: Path, title: str = "") -> None:
-    """Fraction of tracks completed against difficulty level, one line per suite."""
-    import matplotlib
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+def plot_generalization(parts: dict[str, dict[str, Any]], path: Path | None = None, title: str = "", *, ax=None):
+    """Fraction of tracks completed against difficulty level, one line per suite.
 
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    Args:
+        parts: ``{file name: figures}`` from :func:`evaluate_suites`.
+        path: write the figure there when given.
+        title: axes title.
+        ax: draw into this Axes instead of a new 7x4.2 inch figure.
+
+    Returns:
+        The matplotlib Figure (drawn on its own Agg canvas, without pyplot).
+    """
+    from neuroevo.plots import new_figure
+
+    fig, ax = new_figure((7, 4.2), layout=None) if ax is None else (ax.figure, ax)
     for part in parts.values():
         x = [r["level"] for r in part["levels"]]
         ax.plot(x, [r["completed"] for r in part["levels"]], marker="o", label=f"{part['suite']} v{part['version']}")
@@ -132,4 +140,6 @@ def plot_generalization(parts: dict[str, dict[str, Any]], path: Path, title: str
     ax.set_title(title or "held-out suites: tracks completed by the best genome")
     ax.legend(fontsize=8, loc="lower left")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    if path is not None:
+        fig.savefig(path, dpi=110)
+    return fig

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
 from neuroevo._checks import check_float, check_int, is_numeric
 
@@ -99,6 +98,45 @@ def seed_training_track() -> Track:
     return Track(top, top - 1, name="training")
 
 
+def reflect_indices(length: int, radius: int) -> np.ndarray:
+    """int64 ``(length + 2 radius,)``: index ``i - radius`` of a line of ``length`` values mirrored
+    at both ends about the half-sample (``d c b a | a b c d | d c b a``), repeated with period
+    ``2 length`` when ``radius`` exceeds ``length`` (scipy.ndimage's ``mode="reflect"``)."""
+    i = np.arange(-radius, length + radius) % (2 * length)
+    return np.where(i < length, i, 2 * length - 1 - i)
+
+
+def gaussian_filter1d(x: np.ndarray, sigma: float, truncate: float = 4.0) -> np.ndarray:
+    """Gaussian smoothing of float64 ``x (L,)`` with mirrored edges: float64 ``(L,)``.
+
+    Bit for bit ``scipy.ndimage.gaussian_filter1d(x, sigma, truncate=truncate)`` (order 0, mode
+    ``"reflect"``) on float64 input, so importing scipy is not needed to build a track: the same
+    kernel (``exp(-0.5 / sigma**2 * k**2)`` for ``|k| <= int(truncate * sigma + 0.5)``, divided by
+    its sum) and the same operations in the same order as scipy's C loop for a symmetric kernel,
+    ``out[i] = x[i] w[0]``, then ``out[i] += (x[i - k] + x[i + k]) w[k]`` for ``k = r .. 1``
+    (no fused multiply-add: scipy's Linux and Windows wheels compute it that way; a build that
+    fuses them, such as the macOS arm64 wheel, can differ in the last bit). The tests compare the
+    two on many inputs.
+    """
+    x = np.asarray(x)
+    if x.dtype != np.float64 or x.ndim != 1 or x.size == 0:
+        raise ValueError(f"gaussian_filter1d smooths a non-empty float64 1-D array; got dtype {x.dtype}, "
+                         f"shape {x.shape}")
+    sigma = float(sigma)
+    if not sigma > 0.0:
+        raise ValueError(f"gaussian_filter1d: sigma must be positive; got {sigma}")
+    radius = int(truncate * sigma + 0.5)
+    k = np.arange(-radius, radius + 1)
+    weights = np.exp(-0.5 / (sigma * sigma) * k ** 2)
+    weights = weights / weights.sum()                       # (2r+1,), symmetric: w[r - k] == w[r + k]
+    n = x.size
+    padded = x[reflect_indices(n, radius)]                  # padded[j] = x[j - radius], mirrored
+    out = padded[radius:radius + n] * weights[radius]
+    for j in range(radius, 0, -1):
+        out += (padded[radius - j:radius - j + n] + padded[radius + j:radius + j + n]) * weights[radius - j]
+    return out
+
+
 #: Steps of one full swing of the smoothing sigma when ``swing > 1`` (see :func:`random_track`).
 SWING_PERIOD = 800
 
@@ -106,8 +144,8 @@ SWING_PERIOD = 800
 def smooth(noise: np.ndarray, smoothness: float, swing: float = 1.0) -> np.ndarray:
     """Gaussian smoothing of float64 ``noise (L,)``; with ``swing > 1`` the sigma changes along it.
 
-    With ``swing == 1`` this is ``scipy.ndimage.gaussian_filter1d(noise, smoothness)`` (the seed
-    test track's recipe). Otherwise step ``i`` is smoothed with sigma
+    With ``swing == 1`` this is :func:`gaussian_filter1d` (``scipy.ndimage.gaussian_filter1d(noise,
+    smoothness)``, bit for bit: the seed test track's recipe). Otherwise step ``i`` is smoothed with sigma
     ``smoothness * swing ** sin(2 pi i / SWING_PERIOD)``, between ``smoothness / swing`` (twisty) and
     ``smoothness * swing`` (gentle), with the same mirrored edges and 4-sigma truncation.
     """

@@ -19,7 +19,7 @@ BARRIER_COLOR = "#dddddd"
 
 
 def plot_paths(genomes, network, track: Track, path=None, *, top_n: int = 20, title: str | None = None,
-               ax=None, sensors: Sequence[int] = DEFAULT_SENSORS):
+               ax=None, sensors: Sequence[int] = DEFAULT_SENSORS, paths=None):
     """Draw the track (barriers filled grey) and the paths of the best genomes.
 
     Args:
@@ -31,6 +31,8 @@ def plot_paths(genomes, network, track: Track, path=None, *, top_n: int = 20, ti
         title: axes title; None writes the track name and the scores shown.
         ax: matplotlib Axes to draw on; None makes a new 16x4 inch figure.
         sensors: look-ahead offsets of the network's inputs.
+        paths: ``TrackSimulator(track, sensors).paths(genomes, network)`` when the caller has it
+            already (positions float64 ``(P, max_score)``, scores int64 ``(P,)``); None drives them.
 
     Returns:
         The matplotlib Figure. Paths are coloured by score with viridis, darker is better; each
@@ -44,10 +46,19 @@ def plot_paths(genomes, network, track: Track, path=None, *, top_n: int = 20, ti
 
     top_n = check_int("top_n", top_n, minimum=1, owner="plot_paths")
     sim = TrackSimulator(track, sensors)
-    positions, scores = sim.paths(genomes, network)
+    if paths is None:
+        positions, scores = sim.paths(genomes, network)
+    else:
+        positions, scores = paths
+        P = np.shape(genomes)[0]
+        if np.shape(positions) != (P, sim.max_score) or np.shape(scores) != (P,):
+            raise ValueError(f"plot_paths: paths must be TrackSimulator.paths of the {P} genomes on this track, "
+                             f"positions ({P}, {sim.max_score}) and scores ({P},); got {np.shape(positions)} "
+                             f"and {np.shape(scores)}")
     best = np.argsort(-scores, kind="stable")[:top_n]
 
-    if ax is None:
+    own = ax is None
+    if own:
         fig = Figure(figsize=(16, 4))
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
@@ -80,5 +91,17 @@ def plot_paths(genomes, network, track: Track, path=None, *, top_n: int = 20, ti
     if path is not None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=100, bbox_inches="tight")
+        fig.savefig(path, dpi=100, bbox_inches=tight_box(fig) if own else "tight")
     return fig
+
+
+def tight_box(fig):
+    """The box ``savefig(bbox_inches="tight")`` crops a figure without a layout engine to, in inches.
+
+    The same box (the tests compare the pictures pixel for pixel), computed without the extra
+    draw savefig makes first: ``get_tightbbox`` lays out the ticks and labels itself. For a
+    figure on its own Agg canvas at the dpi it is saved with.
+    """
+    import matplotlib
+
+    return fig.get_tightbbox(fig.canvas.get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])

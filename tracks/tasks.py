@@ -143,6 +143,20 @@ class RaceTask(Task):
     def _test_sim(self) -> TrackSimulator:
         return TrackSimulator(self.test_track, sensors=self.sensors)
 
+    @cached_property
+    def _last_paths(self) -> dict:
+        return {}
+
+    def _paths(self, which: str, genomes: np.ndarray, network: NetworkSpec) -> tuple[np.ndarray, np.ndarray]:
+        """``TrackSimulator.paths`` of ``genomes`` on the training or test track (``which``), kept for the
+        last genomes of each track: the held-out evaluation and the plots drive the same genomes once."""
+        key = (genomes.shape, genomes.tobytes(), network)
+        last = self._last_paths.get(which)
+        if last is None or last[0] != key:
+            sim = self._train_sim if which == "train" else self._test_sim
+            last = self._last_paths[which] = (key, sim.paths(genomes, network))
+        return last[1]
+
     def simulator(self) -> TrackSimulator:
         return self._train_sim
 
@@ -178,16 +192,20 @@ class RaceTask(Task):
 
     def held_out(self, selection: Selection, network: NetworkSpec) -> dict[str, Any]:
         train, test = self._train_sim, self._test_sim
-        best = selection.best[None]
-        top_test = test.scores(selection.top, network)
-        best_train, best_test = int(train.scores(best, network)[0]), int(test.scores(best, network)[0])
+        top_train, top_test = self._paths("train", selection.top, network)[1], self._paths("test", selection.top,
+                                                                                       network)[1]
+        if np.array_equal(selection.best, selection.top[0]):        # the driver is the first of them
+            best_train, best_test = int(top_train[0]), int(top_test[0])
+        else:
+            best = selection.best[None]
+            best_train, best_test = int(train.scores(best, network)[0]), int(test.scores(best, network)[0])
         return {"best_train_score": best_train, "train_max": train.max_score,
                 "train_completed": best_train >= train.max_score,
                 "best_test_score": best_test, "best_test_completed": best_test >= test.max_score,
                 "top": len(top_test), "test_completed": int(np.sum(top_test >= test.max_score)),
                 "test_max": test.max_score, "test_length": self.test_track.length,
                 "test_median_score": float(np.median(top_test)),
-                "top_train_scores": train.scores(selection.top, network).tolist(),
+                "top_train_scores": top_train.tolist(),
                 "top_test_scores": top_test.tolist()}
 
     def _for(self, options: RaceEvaluateOptions | None) -> RaceTask:
@@ -236,9 +254,11 @@ class RaceTask(Task):
 
         n = len(selection.top)
         plot_paths(selection.top, network, self.training_track, folder / "train_track.png",
-                   title=f"training track: best {n} drivers", sensors=self.sensors)
+                   title=f"training track: best {n} drivers", sensors=self.sensors,
+                   paths=self._paths("train", selection.top, network))
         plot_paths(selection.top, network, self.test_track, folder / "test_track.png",
-                   title=f"unseen test track: {summary['test_completed']} of {n} complete it", sensors=self.sensors)
+                   title=f"unseen test track: {summary['test_completed']} of {n} complete it", sensors=self.sensors,
+                   paths=self._paths("test", selection.top, network))
 
 
 register_task(RaceTask)

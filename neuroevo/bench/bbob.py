@@ -142,13 +142,13 @@ def ecdf(runs: list[dict], budget_per_d: float, D: int, points: int = 60) -> tup
 
 
 def _ecdf_plot(folder: Path, p: dict, runs: list[dict]) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     dims = p["dimensions"]
-    fig, axes = plt.subplots(1, len(dims), figsize=(5 * len(dims), 4), squeeze=False)
+    fig = Figure(figsize=(5 * len(dims), 4))            # its own Agg canvas: no pyplot, no window
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, len(dims), squeeze=False)
     for ax, D in zip(axes[0], dims):
         for a in ALGORITHMS:
             mine = [r for r in runs if r["algorithm"] == a and r["dimension"] == D]
@@ -164,5 +164,4 @@ def _ecdf_plot(folder: Path, p: dict, runs: list[dict]) -> str:
     fig.tight_layout()
     path = folder / "bbob_ecdf.png"
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path.name

@@ -122,7 +122,6 @@ def evaluate_run(run_dir: str | Path, *, write: bool = True, **options) -> tuple
         The loaded run and the figures.
     """
     from neuroevo.io.runlog import write_json
-    from neuroevo.plots import close_figures
 
     loaded = load_run(run_dir)
     task = loaded.task
@@ -150,10 +149,7 @@ def evaluate_run(run_dir: str | Path, *, write: bool = True, **options) -> tuple
             folder.mkdir(exist_ok=True)
             for name, part in parts.items():
                 write_json(folder / f"{name}.json", part)
-            try:
-                task.evaluate_plots(figures, opts, folder)
-            finally:
-                close_figures()
+            task.evaluate_plots(figures, opts, folder)
         except OSError as exc:
             raise RunError(f"cannot write to {str(folder)!r}: {exc.strerror or exc}") from None
     loaded.options = opts

@@ -470,16 +470,13 @@ class _Engine:
         return RunResult(plan, pop, selection, summary, self.run_dir)
 
     def _plots(self, selection: Selection, summary: dict) -> None:
-        from neuroevo.plots import close_figures, plot_history
+        from neuroevo.plots import plot_history
 
         folder = self.run_dir / "plots"
         folder.mkdir(exist_ok=True)
-        try:
-            plot_history(self.population.history, folder / "fitness.png", max_fitness=self.plan.task.max_fitness(),
-                         title=f"{self.plan.label}, {self.plan.run.strategy}: best and mean fitness per generation")
-            self.plan.task.plots(selection, self.population.network, summary, folder)
-        finally:
-            close_figures()
+        plot_history(self.population.history, folder / "fitness.png", max_fitness=self.plan.task.max_fitness(),
+                     title=f"{self.plan.label}, {self.plan.run.strategy}: best and mean fitness per generation")
+        self.plan.task.plots(selection, self.population.network, summary, folder)
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:

@@ -58,17 +58,34 @@ def nes_utilities(fitness: np.ndarray) -> np.ndarray:
     return u[ranks(fitness)]
 
 
+#: The last summary :func:`fitness_stats` computed, under its key (size, dtype and bytes of the finite values).
+_last_stats: tuple[tuple, dict] | None = None
+
+
 def fitness_stats(fitness: np.ndarray) -> dict:
-    """Summary of one generation's fitness over its finite values (NaN where none is finite)."""
+    """Summary of one generation's fitness over its finite values (NaN where none is finite).
+
+    A generation's summary is asked for twice, by the strategy's ``tell`` (on its sanitized copy)
+    and by the population's history row; both see the same finite values, so the second call
+    returns a copy of the first's result instead of computing it again.
+    """
+    global _last_stats
     finite = fitness[np.isfinite(fitness)]
+    key = (fitness.size, finite.dtype.str, finite.tobytes())
+    last = _last_stats
+    if last is not None and last[0] == key:
+        return dict(last[1])
     out = {"nonfinite": int(fitness.size - finite.size)}
     if finite.size == 0:
         nan = float("nan")
-        return out | {"fitness_max": nan, "fitness_mean": nan, "fitness_min": nan, "fitness_std": nan,
-                      "fitness_p10": nan, "fitness_p25": nan, "fitness_p50": nan, "fitness_p75": nan,
-                      "fitness_p90": nan}
-    q = np.percentile(finite, [10, 25, 50, 75, 90])
-    return out | {"fitness_max": float(finite.max()), "fitness_mean": float(finite.mean()),
-                  "fitness_min": float(finite.min()), "fitness_std": float(finite.std()),
-                  "fitness_p10": float(q[0]), "fitness_p25": float(q[1]), "fitness_p50": float(q[2]),
-                  "fitness_p75": float(q[3]), "fitness_p90": float(q[4])}
+        out |= {"fitness_max": nan, "fitness_mean": nan, "fitness_min": nan, "fitness_std": nan,
+                "fitness_p10": nan, "fitness_p25": nan, "fitness_p50": nan, "fitness_p75": nan,
+                "fitness_p90": nan}
+    else:
+        q = np.percentile(finite, [10, 25, 50, 75, 90])
+        out |= {"fitness_max": float(finite.max()), "fitness_mean": float(finite.mean()),
+                "fitness_min": float(finite.min()), "fitness_std": float(finite.std()),
+                "fitness_p10": float(q[0]), "fitness_p25": float(q[1]), "fitness_p50": float(q[2]),
+                "fitness_p75": float(q[3]), "fitness_p90": float(q[4])}
+    _last_stats = (key, dict(out))
+    return out

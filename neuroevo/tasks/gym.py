@@ -245,7 +245,8 @@ def write_gif(policy, seed: int, path: Path, max_steps: int | None = None) -> Pa
     """Play one episode of ``policy`` with ``rgb_array`` rendering and write it as a GIF (None if the
     env cannot render)."""
     from matplotlib import animation
-    from matplotlib import pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")       # rendering off screen, no display needed
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     try:
@@ -266,11 +267,11 @@ def write_gif(policy, seed: int, path: Path, max_steps: int | None = None) -> Pa
     if not frames or frames[0] is None:
         return None
     frames = frames[::max(1, len(frames) // 150)]          # at most about 150 frames
-    fig = plt.figure(figsize=(frames[0].shape[1] / 100, frames[0].shape[0] / 100), dpi=100)
+    fig = Figure(figsize=(frames[0].shape[1] / 100, frames[0].shape[0] / 100), dpi=100)
+    FigureCanvasAgg(fig)                                    # its own canvas: no pyplot, no window
     ax = fig.add_axes((0, 0, 1, 1))
     ax.axis("off")
     image = ax.imshow(frames[0])
     anim = animation.FuncAnimation(fig, lambda i: (image.set_data(frames[i]),), frames=len(frames))
     anim.save(path, writer=animation.PillowWriter(fps=30))
-    plt.close(fig)
     return path

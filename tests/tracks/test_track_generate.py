@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter1d
 
-from tracks import Track, random_track, seed_test_track, seed_training_track, track_suite
+from tracks import Track, generate, random_track, seed_test_track, seed_training_track, track_suite
+from tracks.suites import LEVELS
 
 
 def test_training_track_follows_its_formula():
@@ -27,6 +28,24 @@ def test_test_track_is_smoothed_noise_of_length_4000():
     np.testing.assert_array_equal(track.top, top - top[0] + 0.5)
     np.testing.assert_array_equal(track.bottom, track.top - 1)
     np.testing.assert_array_equal(track.top, random_track(0, length=4000).top)
+
+
+def test_our_gaussian_filter_is_scipys_bit_for_bit():
+    # every sigma the tracks use (10 / m for the suites' levels), others, and radii longer than the line
+    rng = np.random.default_rng(7)
+    sigmas = [10.0 / m for m in LEVELS] + [0.05, 0.3, 1.0, 2.5, 37.3, 100.0] + list(rng.uniform(0.1, 60.0, 6))
+    for length in (1, 2, 3, 17, 400, 1000, 4000):
+        for sigma in sigmas:
+            for x in (rng.random(length), rng.standard_normal(length) * 1e3):
+                np.testing.assert_array_equal(generate.gaussian_filter1d(x, sigma), gaussian_filter1d(x, sigma),
+                                              err_msg=f"length {length}, sigma {sigma}")
+
+
+def test_reflect_indices_mirror_about_the_half_sample_and_repeat():
+    assert generate.reflect_indices(4, 3).tolist() == [2, 1, 0, 0, 1, 2, 3, 3, 2, 1]
+    assert generate.reflect_indices(2, 5).tolist() == [0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1]
+    with pytest.raises(ValueError, match=re.escape("a non-empty float64 1-D array; got dtype int64")):
+        generate.gaussian_filter1d(np.arange(5), 1.0)
 
 
 def test_same_seed_same_track_and_different_seeds_differ():

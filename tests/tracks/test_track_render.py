@@ -34,3 +34,23 @@ def test_plot_paths_draws_on_a_given_axes_and_names_the_track(spec, random_genom
 def test_plot_paths_checks_top_n(spec, training, random_genomes):
     with pytest.raises(ValueError, match=re.escape("plot_paths: top_n must be >= 1; got 0")):
         plot_paths(random_genomes[:2], spec, training, top_n=0)
+
+
+def test_plot_paths_draws_given_paths_as_its_own(spec, training, random_genomes):
+    paths = TrackSimulator(training).paths(random_genomes[:6], spec)
+    mine = plot_paths(random_genomes[:6], spec, training, paths=paths).axes[0].get_lines()
+    theirs = plot_paths(random_genomes[:6], spec, training).axes[0].get_lines()
+    assert [line.get_ydata().tolist() for line in mine] == [line.get_ydata().tolist() for line in theirs]
+    with pytest.raises(ValueError, match=re.escape("plot_paths: paths must be TrackSimulator.paths of the 5 "
+                                                   "genomes on this track, positions (5, 391)")):
+        plot_paths(random_genomes[:5], spec, training, paths=paths)
+
+
+def test_plot_paths_crops_its_picture_as_bbox_inches_tight_does(tmp_path, spec, training, random_genomes):
+    from PIL import Image
+
+    track = random_track(2, length=300, amplitude=40.0)
+    plot_paths(random_genomes[:8], spec, track, tmp_path / "own.png")
+    plot_paths(random_genomes[:8], spec, track).savefig(tmp_path / "tight.png", dpi=100, bbox_inches="tight")
+    own, tight = (np.asarray(Image.open(tmp_path / f"{n}.png")) for n in ("own", "tight"))
+    assert own.shape == tight.shape and np.array_equal(own, tight)
