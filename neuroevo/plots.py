@@ -30,6 +30,17 @@ def new_figure(figsize: tuple[float, float], *, layout: str | None = "constraine
     return fig, fig.add_subplot()
 
 
+def warm_up() -> None:
+    """Import what drawing needs and load the default font, ahead of the first figure
+    (:mod:`neuroevo.engine.drawing` does it in its helper process while a run evolves)."""
+    import matplotlib.legend  # noqa: F401
+    fig, ax = new_figure((1, 1))
+    ax.set_title("warm")
+    ax.plot([0, 1], [0, 1], label="x")
+    ax.legend()
+    fig.canvas.draw()
+
+
 def plot_history(history, path: str | Path | None = None, *, title: str | None = None,
                  max_fitness: float | None = None, ax=None):
     """Fitness over generations: best, mean and the 10-90 percentile band.

@@ -133,11 +133,15 @@ def test_start_up_and_a_race_import_only_what_they_use(tmp_path):
             f" '--out', {str(tmp_path)!r}])\n"
             "print([m for m in ['matplotlib.pyplot', 'scipy.ndimage', 'tqdm', 'dask', 'distributed',"
             " 'neuroevo.simulators.gym'] if m in sys.modules], 'matplotlib.figure' in sys.modules)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    import os
+    # drawn in this process (not in the helper of neuroevo.engine.drawing), so matplotlib.figure is here
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         env=os.environ | {"NEUROEVO_PLOT_PROCESS": "0"})
     assert out.returncode == 0, out.stderr
     lines = out.stdout.strip().splitlines()
     assert lines[0] == "[]"
     assert lines[-1] == "[] True"
+    assert len(list(tmp_path.glob("*/plots/*.png"))) == 3
 
 
 @pytest.mark.parametrize("argv, code", [(["tasks"], 0), (["race", "--population-size", "1"], 2)])

@@ -108,6 +108,7 @@ def run(task, *, write: bool = True, **settings) -> RunResult:
     t_start = time.perf_counter()
     plan = plan_run(task, settings)
     engine = _Engine(plan, t_start)
+    engine.start_plotter(write and plan.run.plots)
     engine.population = Population(plan.network, plan.run.strategy, seed=plan.run.seed,
                                    restarts=run_restarts(plan.task), **plan.strategy_settings)
     engine.simulator = plan.task.simulator()
@@ -154,8 +155,13 @@ def resume(run_dir: str | Path, *, generations: int | None = None, checkpoint: s
         plan = RunPlan(plan.task, plan.task_ref, replace(plan.run, **changes), plan.network,
                        plan.strategy_settings)
     engine = _Engine(plan, t_start)
+    engine.start_plotter(plan.run.plots)
     engine.run_dir = run_dir
-    engine.lock()
+    try:
+        engine.lock()
+    except BaseException:
+        engine.release()
+        raise
     try:
         engine.simulator = plan.task.simulator()
         engine.open_evaluator()
@@ -244,6 +250,9 @@ class _Engine:
             raise RunError(f"cannot lock run folder {str(self.run_dir)!r}: {exc.strerror or exc}") from None
 
     def release(self) -> None:
+        plotter = getattr(self, "plotter", None)
+        if plotter is not None:
+            plotter.stop()
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -469,14 +478,29 @@ class _Engine:
             self._writable(lambda: write_json(self.run_dir / "summary.json", summary))
         return RunResult(plan, pop, selection, summary, self.run_dir)
 
-    def _plots(self, selection: Selection, summary: dict) -> None:
-        from neuroevo.plots import plot_history
+    def start_plotter(self, plots: bool) -> None:
+        """Fork the helper that will draw the plots (:mod:`neuroevo.engine.drawing`) if there will be any."""
+        from neuroevo.engine.drawing import PlotProcess
+        self.plotter = PlotProcess.start() if plots else PlotProcess()
 
+    def _plots(self, selection: Selection, summary: dict) -> None:
         folder = self.run_dir / "plots"
         folder.mkdir(exist_ok=True)
-        plot_history(self.population.history, folder / "fitness.png", max_fitness=self.plan.task.max_fitness(),
-                     title=f"{self.plan.label}, {self.plan.run.strategy}: best and mean fitness per generation")
-        self.plan.task.plots(selection, self.population.network, summary, folder)
+        title = f"{self.plan.label}, {self.plan.run.strategy}: best and mean fitness per generation"
+        jobs = [(type(self.plan.task).plots, (self.plan.task, selection, self.population.network, summary, folder), {}),
+                (_plot_history, (self.population.history.rows, folder / "fitness.png"),
+                 {"max_fitness": self.plan.task.max_fitness(), "title": title})]
+        plotter = getattr(self, "plotter", None)
+        if plotter is None:
+            for fn, args, kwargs in jobs:
+                fn(*args, **kwargs)
+        else:
+            plotter.run(jobs)
+
+
+def _plot_history(*args, **kwargs) -> None:
+    from neuroevo.plots import plot_history
+    plot_history(*args, **kwargs)
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:
