@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -29,9 +30,19 @@ BACKENDS = ("numpy", "numba")
 _MIN_LANES = 8
 #: Chunks of blocks per thread: enough to even out populations that crash at different steps.
 _CHUNKS_PER_THREAD = 8
-#: Genome-steps a call must be expected to run before a second thread pays for waking it
-#: (about 0.3 ms on one core; measured in benchmarks/bench_racing.py, "small populations").
-PARALLEL_MIN_WORK = 12_000
+#: Seconds of one core a call must be expected to take before more threads pay for waking them,
+#: and the fewest genomes per thread (narrower blocks gain little: a step costs about as much for
+#: a few lanes as for two dozen). Measured with benchmarks/bench_racing.py's populations: below
+#: either, two threads were slower than one.
+PARALLEL_MIN_SECONDS = 200e-6
+PARALLEL_MIN_GENOMES = 24
+#: What a genome is expected to cost before any call is timed: every step, at about 30 M/s.
+_FIRST_GUESS_SECONDS_PER_STEP = 1 / 30e6
+#: Populations whose genomes last fewer steps than this on average (random ones: about 4) run in
+#: blocks of NARROW_LANES, whose weights stay in L1; longer-lived ones in blocks of LANES, which
+#: spread each loop's overhead over more genomes (benchmarks/bench_racing.py, block width sweep).
+WIDE_MIN_STEPS = 8
+NARROW_LANES = 32
 
 _pools: dict[int, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
@@ -109,8 +120,10 @@ class TrackSimulator(Simulator):
         self._bottom = np.array(track.bottom)
         self._sensor_array = np.array(self.sensors, dtype=np.int64)
         self._spec_arrays: tuple = (None, None, None)
-        # steps per genome of the last call: populations change little from one generation to the
-        # next, so it predicts the work of the next call (threads are chosen by it, scores are not)
+        # core-seconds per genome of the last call: populations change little from one generation
+        # to the next, so it predicts the cost of the next call (threads are chosen by it, scores
+        # do not depend on them)
+        self._seconds_per_genome = self.max_score * _FIRST_GUESS_SECONDS_PER_STEP
         self._steps_per_genome = float(self.max_score)
 
     def use_threads(self, threads: int) -> None:
@@ -172,24 +185,30 @@ class TrackSimulator(Simulator):
         paths = np.full((P, self.max_score), np.nan) if record else np.empty((0, 0))
         args = (genomes, layout, act_codes, self._top, self._bottom, self._sensor_array, self.max_score)
         threads = self.threads_for(P)
+        widest = LANES if self._steps_per_genome >= WIDE_MIN_STEPS else NARROW_LANES
         # Small populations are split across the threads too, in narrower blocks.
-        lanes = min(LANES, max(_MIN_LANES, math.ceil(P / threads)))
+        lanes = min(widest, max(_MIN_LANES, math.ceil(P / threads)))
         blocks = math.ceil(P / lanes)
         chunks = min(blocks, _CHUNKS_PER_THREAD * threads) if threads > 1 else 1
+        t0 = time.perf_counter()
         if chunks <= 1:
+            threads = 1
             rollout(*args, 0, P, lanes, scores, paths)
         else:
-            self._run_chunks(args, P, lanes, blocks, min(threads, chunks), chunks, scores, paths)
-        self._steps_per_genome = float(scores.mean()) + 1.0
+            threads = min(threads, chunks)
+            self._run_chunks(args, P, lanes, blocks, threads, chunks, scores, paths)
+        self._seconds_per_genome = (time.perf_counter() - t0) * threads / P
+        self._steps_per_genome = float(np.minimum(scores + 1, self.max_score).mean())
         return paths, scores
 
     def threads_for(self, num_genomes: int) -> int:
-        """Threads the next call on ``num_genomes`` genomes will use: all of :attr:`threads` when it is
-        expected to run at least :data:`PARALLEL_MIN_WORK` genome-steps (judged by the last call's
-        steps per genome), else one, so a small call never waits for a thread to wake."""
-        if self.threads == 1 or num_genomes * self._steps_per_genome < PARALLEL_MIN_WORK:
+        """Threads the next call on ``num_genomes`` genomes will use: as many of :attr:`threads` as
+        leave each at least :data:`PARALLEL_MIN_GENOMES` genomes, if the call is expected to take at
+        least :data:`PARALLEL_MIN_SECONDS` of one core (judged by the last call's cost per genome);
+        else one, so a small call never waits for threads to wake."""
+        if num_genomes * self._seconds_per_genome < PARALLEL_MIN_SECONDS:
             return 1
-        return self.threads
+        return max(1, min(self.threads, num_genomes // PARALLEL_MIN_GENOMES))
 
     @staticmethod
     def _run_chunks(args, P, lanes, blocks, threads, chunks, scores, paths) -> None:

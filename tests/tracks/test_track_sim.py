@@ -135,15 +135,17 @@ def test_threads_do_not_change_scores(spec, training, random_genomes, evolved, t
 
 
 def test_small_calls_stay_on_one_thread_and_long_ones_use_all(spec, training, random_genomes, evolved):
-    from tracks.sim import PARALLEL_MIN_WORK
+    from tracks.sim import PARALLEL_MIN_GENOMES, PARALLEL_MIN_SECONDS
     sim = TrackSimulator(training, threads=2)
-    assert sim.threads_for(100) == 2                  # nothing measured yet: every genome may finish
-    sim.scores(random_genomes, spec)                   # random genomes crash within a few steps
-    assert sim.threads_for(len(random_genomes)) == 1
-    sim.scores(np.repeat(evolved[0], 4, axis=0), spec)
-    steps = PARALLEL_MIN_WORK / sim._steps_per_genome
-    assert sim.threads_for(int(steps) + 1) == 2 and sim.threads_for(int(steps) - 1) == 1
+    assert sim.threads_for(100) == 2                  # nothing timed yet: every genome may finish
+    assert sim.threads_for(2 * PARALLEL_MIN_GENOMES - 1) == 1       # too few genomes to share
+    sim.scores(random_genomes[:20], spec)             # random genomes crash within a few steps
+    assert sim.threads_for(20) == 1
+    cost = sim._seconds_per_genome
+    assert sim.threads_for(int(PARALLEL_MIN_SECONDS / cost) + 2 * PARALLEL_MIN_GENOMES) == 2
+    assert sim.threads_for(int(PARALLEL_MIN_SECONDS / cost) - 1) == 1
     assert TrackSimulator(training, threads=1).threads_for(10**6) == 1
+    assert TrackSimulator(training, threads=3).threads_for(2 * PARALLEL_MIN_GENOMES) == 2
 
 
 def test_evaluate_returns_float_fitness_and_accepts_read_only_genomes(spec, training, evolved):
