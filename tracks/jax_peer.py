@@ -25,8 +25,9 @@ start-up, from the cores the process may run on: ``python -m tracks.jax_peer --g
 --threads 1`` pins itself to that many cores before jax is imported (XLA's thread flags alone do
 not stop it using every core), times the compiled rollout and prints one JSON line;
 :func:`measure` does that from Python. With ``--devices N`` the population is also split over
-``N`` XLA CPU devices (``--xla_force_host_platform_device_count``), the way JAX runs one program
-on several cores.
+``N`` XLA CPU devices (``--xla_force_host_platform_device_count``, ``jax.shard_map``), the way JAX
+runs one program on several cores; it is the default (``devices = threads``), as one device
+kept only one core busy with this rollout (measured with ``os.times``: CPU / wall about 1.0).
 """
 
 from __future__ import annotations
@@ -50,10 +51,11 @@ from tracks.sim import DEFAULT_SENSORS, check_sensors, check_track
 
 VARIANTS = ("vmap", "einsum", "lanes", "lanes_while", "blocks_while")
 DTYPES = ("float64", "float32")
-#: Fastest float64 variant on the benchmark's populations (see the module docstring of tracks.bench).
-PEER = "lanes"
-#: Genomes per block of the "blocks_while" variant.
-BLOCK = 256
+#: Fastest float64 variant over the benchmark's random and completing populations (module docstring).
+PEER = "blocks_while"
+#: Genomes per block of the "blocks_while" variant (64..512 measured; 128 is close to the best on
+#: both random and completing populations).
+BLOCK = 128
 
 _compiled: dict[tuple, object] = {}
 
@@ -305,8 +307,11 @@ def time_rollout(genomes: np.ndarray, spec: NetworkSpec, track: Track, sensors: 
         if len(jax.devices()) < devices:
             raise RuntimeError(f"jax_peer: asked for {devices} CPU devices, jax sees {len(jax.devices())}")
         x = np.concatenate([x, np.zeros((-P % devices, x.shape[1]), dtype)])
-        sharding = NamedSharding(Mesh(np.array(jax.devices()[:devices]), ("p",)), PartitionSpec("p"))
-        x = jax.device_put(x, sharding)
+        mesh = Mesh(np.array(jax.devices()[:devices]), ("p",))
+        # each device runs the whole rollout on its own share of the genomes
+        fn = jax.jit(jax.shard_map(fn, mesh=mesh, in_specs=(PartitionSpec("p"), PartitionSpec()),
+                                   out_specs=PartitionSpec("p"), check_vma=False))
+        x = jax.device_put(x, NamedSharding(mesh, PartitionSpec("p")))
     else:
         x = jnp.asarray(x)
     rows = tuple(jnp.asarray(r) for r in _track_rows(track, sensors, dtype))
@@ -343,13 +348,15 @@ def main(argv=None) -> dict:
                         help="npz with arrays top and bottom (and name); default: the training track")
     parser.add_argument("--variant", default=PEER, choices=VARIANTS, help="which JAX formulation")
     parser.add_argument("--dtype", default="float64", choices=DTYPES)
-    parser.add_argument("--devices", type=int, default=1,
-                        help="XLA CPU devices to split the population over (at most --threads)")
+    parser.add_argument("--devices", type=int, default=None,
+                        help="XLA CPU devices to split the population over (at most --threads); default: "
+                             "--threads, since one device runs this rollout on one core")
     parser.add_argument("--scores-out", type=Path, default=None,
                         help="write the int64 scores there (np.save) instead of into the JSON line")
     args = parser.parse_args(argv)
     threads = check_int("--threads", args.threads, minimum=1, owner="jax_peer")
-    devices = check_int("--devices", args.devices, minimum=1, maximum=threads, owner="jax_peer")
+    devices = threads if args.devices is None else check_int("--devices", args.devices, minimum=1,
+                                                             maximum=threads, owner="jax_peer")
     repeats = check_int("--repeats", args.repeats, minimum=1, owner="jax_peer")
     cores = _limit_threads(threads, devices)
     acts = args.activation.split(",")
@@ -382,7 +389,7 @@ def main(argv=None) -> dict:
 
 def measure(genomes, network, track: Track, threads: int, repeats: int = 5, *,
             sensors: Sequence[int] = DEFAULT_SENSORS, variant: str = PEER, dtype: str = "float64",
-            devices: int = 1, timeout: float = 600.0) -> dict:
+            devices: int | None = None, timeout: float = 600.0) -> dict:
     """Time the JAX rollout in a fresh subprocess held to ``threads`` cores.
 
     Args:
@@ -393,7 +400,7 @@ def measure(genomes, network, track: Track, threads: int, repeats: int = 5, *,
         repeats: timed calls after a warm-up; the best counts.
         sensors: look-ahead offsets.
         variant: one of ``VARIANTS``; dtype: ``"float64"`` or ``"float32"``.
-        devices: XLA CPU devices to split the population over (``<= threads``).
+        devices: XLA CPU devices to split the population over (``<= threads``); None: ``threads``.
         timeout: seconds before the subprocess is stopped.
 
     Returns:
@@ -403,6 +410,8 @@ def measure(genomes, network, track: Track, threads: int, repeats: int = 5, *,
     """
     genomes, spec, track, sensors = _check(genomes, network, track, sensors, variant, dtype, "jax_peer.measure")
     threads = check_int("threads", threads, minimum=1, owner="jax_peer.measure")
+    devices = threads if devices is None else check_int("devices", devices, minimum=1, maximum=threads,
+                                                        owner="jax_peer.measure")
     with tempfile.TemporaryDirectory(prefix="jax_peer") as tmp:
         tmp = Path(tmp)
         np.save(tmp / "genomes.npy", genomes)
