@@ -47,7 +47,7 @@ import numpy as np
 from neuroevo._checks import check_choice, check_genomes, check_int
 from neuroevo.network.spec import NetworkSpec, as_spec
 from tracks.generate import Track, seed_training_track
-from tracks.sim import DEFAULT_SENSORS, check_sensors, check_track
+from tracks.sim import DEFAULT_SENSORS, TrackSimulator, check_sensors, check_track
 
 VARIANTS = ("vmap", "einsum", "lanes", "lanes_while", "blocks_while")
 DTYPES = ("float64", "float32")
@@ -281,9 +281,10 @@ def _limit_threads(threads: int, devices: int) -> list[int]:
     return cores
 
 
-def _cpu_seconds() -> float:
-    t = os.times()
-    return t.user + t.system
+#: Timed calls go on (up to MAX_CALLS) until they add up to this many seconds: enough for a steady
+#: best time and a CPU-time reading at millisecond scale.
+MIN_SECONDS = 0.3
+MAX_CALLS = 50
 
 
 def time_rollout(genomes: np.ndarray, spec: NetworkSpec, track: Track, sensors: tuple[int, ...], *,
@@ -291,7 +292,8 @@ def time_rollout(genomes: np.ndarray, spec: NetworkSpec, track: Track, sensors: 
     """Compile, warm up and time the rollout in this process (whose thread count is already set).
 
     Returns:
-        dict: ``best_s`` (shortest of ``repeats`` timed calls, compile excluded), ``times_s``,
+        dict: ``best_s`` (shortest timed call, compile excluded; at least ``repeats`` calls, more
+        up to ``MAX_CALLS`` until they add up to ``MIN_SECONDS``), ``times_s``,
         ``compile_s`` (lower + compile), ``cpu_per_wall`` (CPU seconds of this process per wall
         second over the timed calls: about the number of cores it kept busy), ``scores``
         (int64 ``(P,)``), ``devices``, jax and jaxlib versions.
@@ -320,10 +322,10 @@ def time_rollout(genomes: np.ndarray, spec: NetworkSpec, track: Track, sensors: 
     compile_s = time.perf_counter() - t0
     out = run(x, rows).block_until_ready()          # warm-up
     times, cpu, wall = [], 0.0, 0.0
-    for _ in range(repeats):
-        c0, t0 = _cpu_seconds(), time.perf_counter()
+    while len(times) < repeats or (wall < MIN_SECONDS and len(times) < MAX_CALLS):
+        c0, t0 = time.process_time(), time.perf_counter()        # CPU seconds of all this process's threads
         out = run(x, rows).block_until_ready()
-        t1, c1 = time.perf_counter(), _cpu_seconds()
+        t1, c1 = time.perf_counter(), time.process_time()
         times.append(t1 - t0)
         wall += t1 - t0
         cpu += c1 - c0
@@ -339,7 +341,8 @@ def main(argv=None) -> dict:
                                                  "prints one JSON line.")
     parser.add_argument("--genomes", type=Path, required=True, help="float64 (P, D) genomes saved with np.save")
     parser.add_argument("--threads", type=int, default=1, help="cores XLA may use (the process is pinned to them)")
-    parser.add_argument("--repeats", type=int, default=5, help="timed calls after the warm-up; the best is kept")
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="timed calls after the warm-up (more if they take under 0.3 s); the best is kept")
     parser.add_argument("--layers", default="7,8,4,1", help="layer sizes, comma-separated")
     parser.add_argument("--activation", default="sigmoid",
                         help="one activation for every layer, or one per layer, comma-separated")
@@ -430,5 +433,90 @@ def measure(genomes, network, track: Track, threads: int, repeats: int = 5, *,
     return result
 
 
+def compare(populations: Sequence[int] = (1_000, 10_000, 100_000), threads: Sequence[int] = (1, 2), *,
+            repeats: int = 3, rounds: int = 2, sweep_at: int | None = 10_000, echo=print) -> dict:
+    """The JAX peer next to ``TrackSimulator(track, threads=t).scores`` on the benchmark's populations.
+
+    For each population size, population kind ("random": uniform(-1, 1); "completing": the
+    champion of :func:`tracks.bench.champion` plus N(0, 0.001) noise, every genome finishing) and
+    thread count, the peer (float64, in a subprocess held to ``t`` cores) and the kernel are timed
+    in turn, ``rounds`` times, each the best of ``repeats`` calls; the best round counts, so a burst
+    of load on a shared machine hits both alike. At ``sweep_at`` genomes every variant, float32 and
+    the peer on a single device are timed too (one round).
+
+    Returns:
+        dict: ``machine`` (:func:`neuroevo.bench.common.machine`), load averages, and ``rows`` with
+        genome-steps per second (``P * max_score / seconds``) of each side, ``numba_over_jax`` and
+        whether the scores agree.
+    """
+    from neuroevo.bench.common import machine
+    from tracks.bench import champion, completing_population, cpu_snapshot, others_load
+
+    def snapshot():                                 # as cpu_snapshot, the timing subprocesses counted as ours
+        snap, t = cpu_snapshot(), os.times()
+        return None if snap is None else (snap[0], snap[1], snap[2] + t.children_user + t.children_system)
+
+    def best_of(fn, *args):                         # the rule of time_rollout: >= repeats calls, >= MIN_SECONDS
+        times = []
+        while len(times) < repeats or (sum(times) < MIN_SECONDS and len(times) < MAX_CALLS):
+            t0 = time.perf_counter()
+            fn(*args)
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    spec, track = NetworkSpec([7, 8, 4, 1]), seed_training_track()
+    sim = TrackSimulator(track)
+    rng = np.random.default_rng(0)
+    best, seed = champion(spec, track)
+    load_start = os.getloadavg()
+    rows = []
+    for P in populations:
+        for kind in ("random", "completing"):
+            genomes = (rng.uniform(-1, 1, (P, spec.num_params)) if kind == "random"
+                       else completing_population(best, P, sim, spec, rng))
+            work = P * sim.max_score
+            for t in threads:
+                numba_sim = TrackSimulator(track, threads=t)
+                want = numba_sim.scores(genomes, spec)              # also the warm-up
+                configs = [(PEER, "float64", t)]
+                if P == sweep_at:
+                    configs += [(v, "float64", t) for v in VARIANTS if v != PEER] + [(PEER, "float32", t)]
+                    configs += [(PEER, "float64", 1)] if t > 1 else []
+                for variant, dtype, devices in configs:
+                    snap = snapshot()
+                    jax_s, numba_s, jax_run = np.inf, np.inf, None
+                    for _ in range(rounds if (variant, dtype, devices) == (PEER, "float64", t) else 1):
+                        run = measure(genomes, spec, track, t, repeats, variant=variant, dtype=dtype,
+                                      devices=devices)
+                        if run["best_s"] < jax_s:
+                            jax_s, jax_run = run["best_s"], run
+                        numba_s = min(numba_s, best_of(numba_sim.scores, genomes, spec))
+                    row = {"population": kind, "P": P, "threads": t, "variant": variant, "dtype": dtype,
+                           "devices": devices, "jax_gsps": work / jax_s, "numba_gsps": work / numba_s,
+                           "numba_over_jax": jax_s / numba_s, "jax_s": jax_s, "numba_s": numba_s,
+                           "jax_compile_s": jax_run["compile_s"], "jax_cpu_per_wall": jax_run["cpu_per_wall"],
+                           "threads_verified": jax_run["threads_verified"],
+                           "scores_agree": bool(np.array_equal(jax_run["scores"], want)),
+                           "completed_fraction": float(np.mean(want == sim.max_score)),
+                           "other_processes_cpu_share": others_load(snap, snapshot())}
+                    rows.append(row)
+                    echo(f"{kind:<10} P={P:>6} threads={t} {variant:<12} {dtype} dev={devices}: jax "
+                         f"{row['jax_gsps']:.3g} gs/s, numba {row['numba_gsps']:.3g} gs/s, numba/jax "
+                         f"{row['numba_over_jax']:.2f}x, jax cpu/wall {row['jax_cpu_per_wall']:.2f}, "
+                         f"agree {row['scores_agree']}, others {row['other_processes_cpu_share']}")
+    return {"benchmark": "racing rollout: fused numba kernel vs the JAX peer (tracks.jax_peer)",
+            "units": "genome-steps per second = P * max_score / seconds (best of the repeats and rounds)",
+            "peer": PEER, "block": BLOCK, "network": list(spec.sizes), "sensors": list(DEFAULT_SENSORS),
+            "track": {"name": track.name, "length": track.length, "max_score": sim.max_score},
+            "completing_population": {"champion_seed": seed, "noise_sd": 0.001},
+            "repeats": repeats, "rounds": rounds, "machine": machine(),
+            "load_average_start": [round(x, 2) for x in load_start],
+            "load_average_end": [round(x, 2) for x in os.getloadavg()], "rows": rows}
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["compare"]:                # python -m tracks.jax_peer compare OUT.json [P ...]
+        sizes = tuple(int(p) for p in sys.argv[3:]) or (1_000, 10_000, 100_000)
+        Path(sys.argv[2]).write_text(json.dumps(compare(sizes), indent=2) + "\n")
+    else:
+        main()
