@@ -47,7 +47,7 @@ import numpy as np
 from neuroevo._checks import check_choice, check_genomes, check_int
 from neuroevo.network.spec import NetworkSpec, as_spec
 from tracks.generate import Track, seed_training_track
-from tracks.sim import DEFAULT_SENSORS, TrackSimulator, check_sensors, check_track
+from tracks.sim import DEFAULT_SENSORS, TrackSimulator, check_driver_network, check_sensors, check_track
 
 VARIANTS = ("vmap", "einsum", "lanes", "lanes_while", "blocks_while")
 DTYPES = ("float64", "float32")
@@ -222,10 +222,7 @@ def _check(genomes, network, track, sensors, variant, dtype, owner):
     spec = as_spec(network)
     track = check_track(track, owner)
     sensors = check_sensors(sensors, track, owner)
-    want = 1 + 2 * len(sensors)
-    if spec.num_inputs != want:
-        raise ValueError(f"{owner}: the network must read {want} inputs (velocity + 2 per sensor for "
-                         f"{len(sensors)} sensors); got layers {list(spec.sizes)}")
+    check_driver_network(spec, sensors, owner)
     check_choice("variant", variant, VARIANTS, owner=owner)
     check_choice("dtype", dtype, DTYPES, owner=owner)
     return check_genomes(genomes, spec.num_params), spec, track, sensors
@@ -237,7 +234,7 @@ def scores(genomes, network, track: Track, sensors: Sequence[int] = DEFAULT_SENS
 
     Args:
         genomes: float64 ``(P, D)`` population.
-        network: the :class:`NetworkSpec` (or layer list) the genomes encode; output 0 drives.
+        network: the :class:`NetworkSpec` (or layer list) the genomes encode, one output.
         track: the corridor.
         sensors: look-ahead offsets, each ``< track.length``.
         variant: one of ``VARIANTS`` (all float64 ones give the same scores).

@@ -76,8 +76,9 @@ def test_bad_inputs_raise_clear_errors(spec, training):
         jax_peer.scores(genomes, spec, training.top)
     with pytest.raises(ValueError, match=re.escape("max(sensors) = 30 but track '' has 20 steps")):
         jax_peer.scores(genomes, spec, Track(np.ones(20), -np.ones(20)), (0, 30, 9))
-    with pytest.raises(ValueError, match=re.escape("the network must read 5 inputs (velocity + 2 per sensor "
-                                                   "for 2 sensors); got layers [7, 8, 4, 1]")):
+    with pytest.raises(ValueError, match=re.escape("jax_peer.scores: layers must start with 5 inputs (velocity "
+                                                   "+ 2 per sensor for 2 sensors) and end with 1 output; got "
+                                                   "[7, 8, 4, 1]")):
         jax_peer.scores(genomes, spec, training, (0, 5))
     with pytest.raises(ValueError, match=re.escape("unknown variant 'scan'; choose one of")):
         jax_peer.scores(genomes, spec, training, variant="scan")
@@ -101,7 +102,10 @@ def test_measure_times_one_thread_in_a_subprocess(spec, training, mixed):
     np.testing.assert_array_equal(result["scores"], mixed[1][::12])
     assert result["threads"] == 1 and result["devices"] == 1 and len(result["cores"]) == 1
     assert result["threads_verified"] and result["variant"] == jax_peer.PEER and result["dtype"] == "float64"
-    assert len(result["times_s"]) == 2 and 0 < result["best_s"] == min(result["times_s"])
+    # at least the 2 repeats; more (up to MAX_CALLS) while they add up to under MIN_SECONDS
+    calls = len(result["times_s"])
+    assert 2 <= calls <= jax_peer.MAX_CALLS and (calls == 2 or sum(result["times_s"][:-1]) < jax_peer.MIN_SECONDS)
+    assert 0 < result["best_s"] == min(result["times_s"])
     assert result["compile_s"] > 0 and result["P"] == len(genomes) and result["max_score"] == 391
     assert result["gsps"] == pytest.approx(len(genomes) * 391 / result["best_s"])
     assert re.fullmatch(r"\d+\.\d+.*", result["jax_version"])
