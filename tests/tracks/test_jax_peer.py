@@ -4,6 +4,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import JIT
 
 from neuroevo import NetworkSpec
 from tracks import Track, TrackSimulator, random_track
@@ -18,7 +19,7 @@ from tracks import jax_peer  # noqa: E402  (after the skip: importing it is fine
 def mixed(spec, training, random_genomes, evolved):
     """Random genomes, the evolved generation, and noise around its best genome: early crashes,
     late crashes and genomes that finish the track."""
-    sim = TrackSimulator(training)
+    sim = TrackSimulator(training, backend="numba" if JIT else "numpy")     # the same scores, tested elsewhere
     last = evolved[0]
     best = last[np.argmax(sim.scores(last, spec))]
     near = best + np.random.default_rng(3).normal(0.0, 0.05, (100, spec.num_params))
@@ -39,8 +40,9 @@ def test_scores_equal_the_reference_and_the_kernel(spec, training, mixed, varian
     np.testing.assert_array_equal(got, reference)
 
 
-@pytest.mark.parametrize("variant", jax_peer.VARIANTS)
-def test_every_activation_on_another_track_and_sensor_set(variant):
+@pytest.fixture(scope="module")
+def every_activation():
+    """A network with every activation, on a short random track with two sensors, and its reference scores."""
     spec = NetworkSpec([5, 6, 5, 4, 1], activation=["tanh", "relu", "identity", "sigmoid"])
     track = random_track(11, length=120, smoothness=20.0, amplitude=5.0, width=3.0)
     genomes = np.random.default_rng(5).normal(0.0, 0.3, (70, spec.num_params))
@@ -48,6 +50,12 @@ def test_every_activation_on_another_track_and_sensor_set(variant):
     if len(np.unique(reference)) < 5:
         raise RuntimeError(f"the population should score a spread of steps; got {np.unique(reference)}")
     np.testing.assert_array_equal(TrackSimulator(track, sensors=(0, 4)).scores(genomes, spec), reference)
+    return spec, track, genomes, reference
+
+
+@pytest.mark.parametrize("variant", jax_peer.VARIANTS)
+def test_every_activation_on_another_track_and_sensor_set(every_activation, variant):
+    spec, track, genomes, reference = every_activation
     np.testing.assert_array_equal(jax_peer.scores(genomes, spec, track, (0, 4), variant=variant), reference)
 
 
