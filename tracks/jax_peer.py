@@ -20,6 +20,17 @@ Variants (``VARIANTS``), all float64 unless ``dtype="float32"`` is asked for:
 ``PEER`` names the fastest float64 variant measured on the benchmark's populations; it is what
 :func:`scores` runs by default. jax is imported on first use only (``pip install "neuroevo[bench]"``).
 
+Measured with :func:`compare` (``python -m tracks.jax_peer compare OUT.json``; 2-core AMD EPYC,
+jax 0.10.2, numba 0.68.1, other load near 0 for most rows), genome-steps per second on the
+[7, 8, 4, 1] network and the training track, P = 1e4, one thread: completing population (every
+genome runs all 391 steps) blocks_while 2.3e7, lanes_while 2.5e7, lanes 2.7e7, einsum 1.5e7,
+vmap 1.5e7, the fused kernel 2.3e7, blocks_while in float32 5.3e7; random population (most crash
+within a few steps) blocks_while 3.1e8, lanes_while 1.8e8, the scan variants 1.4e7 to 2.5e7, the
+kernel 5.9e8. So the scan variants lead by up to 15% when nobody crashes and fall 10x behind when
+most do; blocks_while is within 15% of the best on both, hence the peer. The kernel / peer ratio
+was 0.98 to 1.07 on completing populations and 1.9 to 2.3 on random ones, at P = 1e3, 1e4, 1e5 on
+1 and 2 threads (one noisy row excepted).
+
 Timing runs in a subprocess per thread count, since XLA sizes its CPU thread pool once, at
 start-up, from the cores the process may run on: ``python -m tracks.jax_peer --genomes FILE.npy
 --threads 1`` pins itself to that many cores before jax is imported (XLA's thread flags alone do
