@@ -329,6 +329,7 @@ def measure(populations=POPULATIONS, *, quick: bool = False, extras: bool = True
     rng = np.random.default_rng(0)
     load_start = os.getloadavg()
     use_jax = jax and _jax_available()
+    jax_info = None
     if use_jax:
         from tracks import jax_peer
 
@@ -373,12 +374,14 @@ def measure(populations=POPULATIONS, *, quick: bool = False, extras: bool = True
                 times["numpy_loop"] = best_time(1 if P >= 100_000 or quick else 2, numpy_scores, genomes,
                                                 track.top, track.bottom, post_net)
             threads_used = {t: sims[t].threads_for(P) for t in (1, 2)}
-            jax_rows = {}
             if use_jax and P >= 1_000:
                 for t in (1, 2):
-                    jax_rows[t] = jax_peer.measure(genomes, spec, track, threads=t, repeats=3 if quick else 5)
-                    times[f"jax_{t}"] = jax_rows[t]["best_s"]
-                    agree[f"jax_{t}"] = bool(np.array_equal(np.asarray(jax_rows[t]["scores"]), scores))
+                    peer = jax_peer.measure(genomes, spec, track, threads=t, repeats=3 if quick else 5)
+                    times[f"jax_{t}"] = peer["best_s"]
+                    agree[f"jax_{t}"] = bool(np.array_equal(np.asarray(peer["scores"]), scores))
+                    jax_info = (jax_info or {}) | {k: peer[k] for k in ("variant", "dtype", "jax_version",
+                                                                            "jaxlib_version")}
+                    jax_info[f"threads_verified_{t}"] = peer["threads_verified"]
             work = P * max_score
             steps_run = int(np.minimum(scores + 1, max_score).sum())      # what the kernel really stepped
             gsps = {k: work / v for k, v in times.items()}
@@ -451,7 +454,7 @@ def measure(populations=POPULATIONS, *, quick: bool = False, extras: bool = True
         "load_average_start": [round(x, 2) for x in load_start],
         "load_average_end": [round(x, 2) for x in os.getloadavg()],
         "evolved_population": {"champion_seeds": seeds, "noise_sd": EVOLVED_NOISE},
-        "jax": (jax_peer.versions() if use_jax else None),
+        "jax": jax_info,
         "machine_limit": limits,
         "results": rows,
         "targets": targets,
