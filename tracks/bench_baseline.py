@@ -210,8 +210,10 @@ _pools: dict[int, ThreadPoolExecutor] = {}
 
 
 def baseline_scores(genomes: np.ndarray, spec, track, sensors, threads: int) -> np.ndarray:
-    """int64 ``(P,)`` scores of float64 ``(P, D)`` genomes, as ``TrackSimulator.scores`` computed them at 5bbc16a."""
-    genomes = np.ascontiguousarray(genomes, dtype=np.float64)
+    """int64 ``(P,)`` scores of float64 ``(P, D)`` genomes, as ``TrackSimulator.scores`` computed them at 5bbc16a
+    (with the same input checks, so small calls carry the same fixed cost)."""
+    from neuroevo._checks import check_genomes
+    genomes = check_genomes(genomes, spec.num_params)
     P = genomes.shape[0]
     max_score = track.length - max(sensors)
     layout, act_codes = np.array(spec.layout), np.array(spec.act_codes)

@@ -185,7 +185,9 @@ class TrackSimulator(Simulator):
         paths = np.full((P, self.max_score), np.nan) if record else np.empty((0, 0))
         args = (genomes, layout, act_codes, self._top, self._bottom, self._sensor_array, self.max_score)
         threads = self.threads_for(P)
-        widest = LANES if self._steps_per_genome >= WIDE_MIN_STEPS else NARROW_LANES
+        # (a population of up to two narrow blocks stays one block: one pass over the steps is cheaper)
+        short_lived = self._steps_per_genome < WIDE_MIN_STEPS and P > 2 * NARROW_LANES
+        widest = NARROW_LANES if short_lived else LANES
         # Small populations are split across the threads too, in narrower blocks.
         lanes = min(widest, max(_MIN_LANES, math.ceil(P / threads)))
         blocks = math.ceil(P / lanes)
@@ -198,7 +200,7 @@ class TrackSimulator(Simulator):
             threads = min(threads, chunks)
             self._run_chunks(args, P, lanes, blocks, threads, chunks, scores, paths)
         self._seconds_per_genome = (time.perf_counter() - t0) * threads / P
-        self._steps_per_genome = float(np.minimum(scores + 1, self.max_score).mean())
+        self._steps_per_genome = float(scores.sum()) / P + 1.0     # (one too many for finishers: no matter)
         return paths, scores
 
     def threads_for(self, num_genomes: int) -> int:
