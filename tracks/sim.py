@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from neuroevo._checks import check_choice, check_genomes, check_int
+from neuroevo._threads import in_turn
 from neuroevo.network.spec import NetworkSpec
 from neuroevo.simulators.base import Simulator
 from tracks.generate import Track
@@ -43,19 +42,6 @@ _FIRST_GUESS_SECONDS_PER_STEP = 1 / 30e6
 #: spread each loop's overhead over more genomes (benchmarks/bench_racing.py, block width sweep).
 WIDE_MIN_STEPS = 8
 NARROW_LANES = 32
-
-_pools: dict[int, ThreadPoolExecutor] = {}
-_pools_lock = threading.Lock()
-
-
-def _pool(threads: int) -> ThreadPoolExecutor:
-    """One shared executor per thread count, created on first use."""
-    with _pools_lock:
-        pool = _pools.get(threads)
-        if pool is None:
-            pool = _pools[threads] = ThreadPoolExecutor(threads, thread_name_prefix="tracks")
-        return pool
-
 
 def check_track(track, owner: str) -> Track:
     if not isinstance(track, Track):
@@ -218,23 +204,12 @@ class TrackSimulator(Simulator):
         nobody waits idle, and a chunk of early crashes frees its thread for the next one."""
         from tracks.kernels import rollout
         edges = [min(P, round(blocks * c / chunks) * lanes) for c in range(chunks + 1)]
-        todo = iter([(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a])
-        lock = threading.Lock()
 
-        def work() -> None:
-            while True:
-                with lock:
-                    chunk = next(todo, None)
-                if chunk is None:
-                    return
-                rollout(*args, chunk[0], chunk[1], lanes, scores, paths)
+        def work(shared) -> None:
+            for a, b in shared:
+                rollout(*args, a, b, lanes, scores, paths)
 
-        helpers = [_pool(threads - 1).submit(work) for _ in range(threads - 1)]
-        try:
-            work()
-        finally:
-            for f in helpers:
-                f.result()
+        in_turn([(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a], threads, work)
 
     def __repr__(self) -> str:
         return (f"TrackSimulator({self.track!r}, sensors={self.sensors}, backend={self.backend!r}, "

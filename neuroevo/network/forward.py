@@ -32,12 +32,11 @@ from __future__ import annotations
 import functools
 import math
 import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from neuroevo._checks import check_choice, check_genomes, check_int, is_numeric
+from neuroevo._threads import in_turn
 from neuroevo.network.spec import NetworkSpec, as_spec
 
 BACKENDS = ("numpy", "numba")
@@ -52,23 +51,10 @@ THREAD_MIN_WORK = 1 << 23
 #: An activated value costs about as much as this many multiply-adds (NumPy tanh, exp).
 ACTIVATION_COST = 25
 
-_pools: dict[int, ThreadPoolExecutor] = {}
-_pools_lock = threading.Lock()
-
-
 @functools.cache
 def _cpu_count() -> int:
     """``os.cpu_count()``, read once (it takes microseconds, a small call's whole budget)."""
     return os.cpu_count() or 1
-
-
-def _pool(workers: int) -> ThreadPoolExecutor:
-    """One shared executor per worker count, created on first use."""
-    with _pools_lock:
-        pool = _pools.get(workers)
-        if pool is None:
-            pool = _pools[workers] = ThreadPoolExecutor(workers, thread_name_prefix="neuroevo-forward")
-        return pool
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -173,24 +159,7 @@ def forward_numba(genomes: np.ndarray, spec: NetworkSpec, x: np.ndarray, threads
     if workers <= 1:
         forward_blocks(genomes, spec, x, blocks, out)
         return out
-    todo = iter(blocks)
-    lock = threading.Lock()
-
-    def shared():
-        while True:
-            with lock:
-                block = next(todo, None)
-            if block is None:
-                return
-            yield block
-
-    helpers = [_pool(workers - 1).submit(forward_blocks, genomes, spec, x, shared(), out)
-               for _ in range(workers - 1)]
-    try:
-        forward_blocks(genomes, spec, x, shared(), out)
-    finally:
-        for f in helpers:
-            f.result()
+    in_turn(blocks, workers, lambda shared: forward_blocks(genomes, spec, x, shared, out))
     return out
 
 

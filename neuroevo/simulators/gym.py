@@ -206,17 +206,6 @@ class _PortBatch:
         self.state = self.state[mask]
 
 
-_pools: dict = {}
-
-
-def _pool(threads: int):
-    from concurrent.futures import ThreadPoolExecutor
-
-    if threads not in _pools:
-        _pools[threads] = ThreadPoolExecutor(threads, thread_name_prefix="gym")
-    return _pools[threads]
-
-
 # -- the simulator ----------------------------------------------------------------------------------
 class GymSimulator(Simulator):
     """Scores genomes by their mean return over the same episodes of a Gymnasium env.
@@ -391,7 +380,8 @@ class GymSimulator(Simulator):
             parts = [run(0, P)]
         else:
             edges = np.linspace(0, P, threads + 1).astype(int)
-            parts = list(_pool(threads).map(run, edges[:-1], edges[1:]))
+            from neuroevo._threads import shared_pool
+            parts = list(shared_pool(threads).map(run, edges[:-1], edges[1:]))
         returns, steps, total, total_sq = (np.concatenate([part[i] for part in parts]) for i in range(4))
         return {"returns": returns, "steps": steps, "obs_count": steps.sum(axis=1).astype(np.float64),
                 "obs_sum": total.sum(axis=1), "obs_sumsq": total_sq.sum(axis=1)}
