@@ -32,6 +32,9 @@ def in_turn(items: Iterable, threads: int, consume: Callable[[Iterator], None]) 
 
     Errors raised by any of them are raised here, once all have stopped.
     """
+    if threads <= 1:
+        consume(iter(items))
+        return
     todo = iter(items)
     lock = threading.Lock()
 
@@ -43,9 +46,6 @@ def in_turn(items: Iterable, threads: int, consume: Callable[[Iterator], None]) 
                 return
             yield item
 
-    if threads <= 1:
-        consume(shared())
-        return
     helpers = [shared_pool(threads - 1).submit(consume, shared()) for _ in range(threads - 1)]
     try:
         consume(shared())

@@ -41,6 +41,22 @@ def warm_up() -> None:
     fig.canvas.draw()
 
 
+def _finish(fig, ax, path, xlabel: str, ylabel: str, title: str, *, legend: dict | None = None,
+            grid: bool = True):
+    """Label ``ax``, add its legend (``ax.legend(**legend)``, unless None) and grid, write ``fig`` to
+    ``path`` (when given, at 120 dpi) and return it: how every figure here ends."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if legend is not None:
+        ax.legend(**legend)
+    if grid:
+        ax.grid(alpha=0.3)
+    if path is not None:
+        fig.savefig(path, dpi=120)
+    return fig
+
+
 def plot_history(history, path: str | Path | None = None, *, title: str | None = None,
                  max_fitness: float | None = None, ax=None):
     """Fitness over generations: best, mean and the 10-90 percentile band.
@@ -78,14 +94,8 @@ def plot_history(history, path: str | Path | None = None, *, title: str | None =
     ax.plot(gen, col("fitness_max"), color="#08306b", lw=2, label="best")
     if max_fitness is not None:
         ax.axhline(max_fitness, color="0.4", ls="--", lw=1, label="maximum")
-    ax.set_xlabel("generation")
-    ax.set_ylabel("fitness")
-    ax.set_title(title or "fitness over generations")
-    ax.legend(loc="upper left", fontsize=8)
-    ax.grid(alpha=0.3)
-    if path is not None:
-        fig.savefig(path, dpi=120)
-    return fig
+    return _finish(fig, ax, path, "generation", "fitness", title or "fitness over generations",
+                   legend={"loc": "upper left", "fontsize": 8})
 
 
 def plot_surface(genome, network, path=None, *, title: str | None = None, resolution: int = 101, ax=None):
@@ -117,12 +127,7 @@ def plot_surface(genome, network, path=None, *, title: str | None = None, resolu
     for (a, b), want in zip([(0, 0), (0, 1), (1, 0), (1, 1)], [0, 1, 1, 0]):
         ax.scatter([a], [b], s=80, c="white" if want == 0 else "black", edgecolors="k", zorder=3)
     fig.colorbar(mesh, ax=ax, label="output")
-    ax.set_xlabel("input 1")
-    ax.set_ylabel("input 2")
-    ax.set_title(title or "network output")
-    if path is not None:
-        fig.savefig(path, dpi=120)
-    return fig
+    return _finish(fig, ax, path, "input 1", "input 2", title or "network output", grid=False)
 
 
 def plot_fit(genome, network, fn, train_x, held_out_x, path=None, *, title: str | None = None, ax=None):
@@ -144,14 +149,7 @@ def plot_fit(genome, network, fn, train_x, held_out_x, path=None, *, title: str 
     ax.plot(x, y, color="#08306b", lw=1.5, label="best genome")
     ax.scatter(train_x, fn(train_x), s=14, color="#3182bd", zorder=3, label="training points")
     ax.scatter(held_out_x, fn(held_out_x), s=14, marker="x", color="#e6550d", zorder=3, label="held-out points")
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
-    ax.set_title(title or "fit")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    if path is not None:
-        fig.savefig(path, dpi=120)
-    return fig
+    return _finish(fig, ax, path, "x", "y", title or "fit", legend={"fontsize": 8})
 
 
 def plot_returns(returns, path: str | Path | None = None, *, solved: float | None = None, title: str | None = None,
@@ -176,11 +174,5 @@ def plot_returns(returns, path: str | Path | None = None, *, solved: float | Non
     ax.axvline(returns.mean(), color="#08306b", lw=2, label=f"mean {returns.mean():.1f}")
     if solved is not None:
         ax.axvline(solved, color="0.4", ls="--", lw=1, label=f"solved {solved:g}")
-    ax.set_xlabel("episode return")
-    ax.set_ylabel("episodes")
-    ax.set_title(title or "episode returns")
-    ax.legend(loc="upper left", fontsize=8)
-    ax.grid(alpha=0.3)
-    if path is not None:
-        fig.savefig(path, dpi=120)
-    return fig
+    return _finish(fig, ax, path, "episode return", "episodes", title or "episode returns",
+                   legend={"loc": "upper left", "fontsize": 8})

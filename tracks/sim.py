@@ -43,6 +43,7 @@ _FIRST_GUESS_SECONDS_PER_STEP = 1 / 30e6
 WIDE_MIN_STEPS = 8
 NARROW_LANES = 32
 
+
 def check_track(track, owner: str) -> Track:
     if not isinstance(track, Track):
         raise TypeError(f"{owner}: track must be a tracks.Track (e.g. seed_training_track() or "

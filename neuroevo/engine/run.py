@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from neuroevo.engine.config import VOLATILE, RunPlan, plan_run
+from neuroevo.engine.drawing import PlotProcess
 from neuroevo.engine.interrupt import Interrupts, RunAborted, RunInterrupted
 from neuroevo.engine.progress import Progress, say
 from neuroevo.evaluators import EvaluationLost, Evaluator, EvaluatorUnavailable, LocalEvaluator
@@ -108,11 +109,11 @@ def run(task, *, write: bool = True, **settings) -> RunResult:
     t_start = time.perf_counter()
     plan = plan_run(task, settings)
     engine = _Engine(plan, t_start)
-    engine.start_plotter(write and plan.run.plots)
     engine.population = Population(plan.network, plan.run.strategy, seed=plan.run.seed,
                                    restarts=run_restarts(plan.task), **plan.strategy_settings)
     engine.simulator = plan.task.simulator()
     engine.budget = plan.run.generations
+    engine.start_plotter(write and plan.run.plots)     # before any thread or lock of the run
     try:
         engine.open_evaluator()
         if write:
@@ -155,14 +156,10 @@ def resume(run_dir: str | Path, *, generations: int | None = None, checkpoint: s
         plan = RunPlan(plan.task, plan.task_ref, replace(plan.run, **changes), plan.network,
                        plan.strategy_settings)
     engine = _Engine(plan, t_start)
-    engine.start_plotter(plan.run.plots)
     engine.run_dir = run_dir
+    engine.start_plotter(plan.run.plots)               # before any thread or lock of the run
     try:
         engine.lock()
-    except BaseException:
-        engine.release()
-        raise
-    try:
         engine.simulator = plan.task.simulator()
         engine.open_evaluator()
         engine.restore(checkpoint, generations)
@@ -200,6 +197,7 @@ class _Engine:
         self.status = "running"
         self.label = f"neuroevo {plan.label}"
         self.evaluator: Evaluator = LocalEvaluator()
+        self.plotter = PlotProcess()          # draws in this process until start_plotter forks a helper
 
     def open_evaluator(self) -> None:
         """Build the run's evaluator from its settings and start it, before any file is written."""
@@ -250,9 +248,7 @@ class _Engine:
             raise RunError(f"cannot lock run folder {str(self.run_dir)!r}: {exc.strerror or exc}") from None
 
     def release(self) -> None:
-        plotter = getattr(self, "plotter", None)
-        if plotter is not None:
-            plotter.stop()
+        self.plotter.stop()
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -480,27 +476,19 @@ class _Engine:
 
     def start_plotter(self, plots: bool) -> None:
         """Fork the helper that will draw the plots (:mod:`neuroevo.engine.drawing`) if there will be any."""
-        from neuroevo.engine.drawing import PlotProcess
-        self.plotter = PlotProcess.start() if plots else PlotProcess()
+        if plots:
+            self.plotter = PlotProcess.start()
 
     def _plots(self, selection: Selection, summary: dict) -> None:
+        from neuroevo.plots import plot_history  # matplotlib itself is imported where a figure is drawn
+
         folder = self.run_dir / "plots"
         folder.mkdir(exist_ok=True)
         title = f"{self.plan.label}, {self.plan.run.strategy}: best and mean fitness per generation"
-        jobs = [(type(self.plan.task).plots, (self.plan.task, selection, self.population.network, summary, folder), {}),
-                (_plot_history, (self.population.history.rows, folder / "fitness.png"),
-                 {"max_fitness": self.plan.task.max_fitness(), "title": title})]
-        plotter = getattr(self, "plotter", None)
-        if plotter is None:
-            for fn, args, kwargs in jobs:
-                fn(*args, **kwargs)
-        else:
-            plotter.run(jobs)
-
-
-def _plot_history(*args, **kwargs) -> None:
-    from neuroevo.plots import plot_history
-    plot_history(*args, **kwargs)
+        task = self.plan.task
+        self.plotter.run([(type(task).plots, (task, selection, self.population.network, summary, folder), {}),
+                          (plot_history, (self.population.history.rows, folder / "fitness.png"),
+                           {"max_fitness": task.max_fitness(), "title": title})])
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:

@@ -81,21 +81,17 @@ else:
             return builder.fma(*args)
         return sig, codegen
 
-    @intrinsic
-    def _float_bits(typingctx, x):
-        sig = types.int64(types.float64)
+    def _bitcast(src, dst):
+        """An intrinsic that reads the bits of a ``src`` value as a ``dst`` (same width, no conversion)."""
+        @intrinsic
+        def cast(typingctx, x):
+            def codegen(context, builder, signature, args):
+                return builder.bitcast(args[0], context.get_value_type(dst))
+            return dst(src), codegen
+        return cast
 
-        def codegen(context, builder, signature, args):
-            return builder.bitcast(args[0], context.get_value_type(types.int64))
-        return sig, codegen
-
-    @intrinsic
-    def _bits_float(typingctx, i):
-        sig = types.float64(types.int64)
-
-        def codegen(context, builder, signature, args):
-            return builder.bitcast(args[0], context.get_value_type(types.float64))
-        return sig, codegen
+    _float_bits = _bitcast(types.float64, types.int64)
+    _bits_float = _bitcast(types.int64, types.float64)
 
     @njit(cache=True, nogil=True, inline="always")
     def fma(a, b, c):

@@ -51,6 +51,7 @@ THREAD_MIN_WORK = 1 << 23
 #: An activated value costs about as much as this many multiply-adds (NumPy tanh, exp).
 ACTIVATION_COST = 25
 
+
 @functools.cache
 def _cpu_count() -> int:
     """``os.cpu_count()``, read once (it takes microseconds, a small call's whole budget)."""
@@ -156,9 +157,6 @@ def forward_numba(genomes: np.ndarray, spec: NetworkSpec, x: np.ndarray, threads
     P, B = x.shape[0], x.shape[1]
     out = np.empty((P, B, spec.num_outputs))
     blocks, workers = _split(P, B, spec, threads)
-    if workers <= 1:
-        forward_blocks(genomes, spec, x, blocks, out)
-        return out
     in_turn(blocks, workers, lambda shared: forward_blocks(genomes, spec, x, shared, out))
     return out
 
