@@ -139,14 +139,15 @@ def numpy_scores(genomes, top, bottom, network, sensors=DEFAULT_SENSORS):
 # -- helpers ----------------------------------------------------------------------------------------
 
 def cpu_snapshot():
-    """(wall s, machine busy s, this process's cpu s) from /proc/stat and os.times; None off Linux."""
+    """(wall s, machine busy s, cpu s of this process and its finished children, such as the JAX
+    peer's timing subprocesses) from /proc/stat and os.times; None off Linux."""
     try:
         ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
     except OSError:
         return None
     t = os.times()
     busy = (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")   # all but idle and iowait
-    return time.monotonic(), busy, t.user + t.system
+    return time.monotonic(), busy, t.user + t.system + t.children_user + t.children_system
 
 
 def others_load(before, after) -> float | None:
